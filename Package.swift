@@ -1,0 +1,103 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "speech-edge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "central", targets: ["CentralCommand"]),
+        .executable(name: "edge-agent", targets: ["EdgeAgentCommand"]),
+        .executable(name: "central-bench", targets: ["CentralBenchmark"]),
+        .library(name: "Protocol", targets: ["Protocol"]),
+        .library(name: "Central", targets: ["Central"]),
+        .library(name: "EdgeAgent", targets: ["EdgeAgent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // C libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "COgg", pkgConfig: "ogg", providers: [.apt(["libogg-dev"])]),
+
+        .target(
+            name: "Protocol",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Central",
+            dependencies: [
+                "Protocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CentralCommand",
+            dependencies: ["Central"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CentralBenchmark",
+            dependencies: [
+                "Central",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EdgeAgent",
+            dependencies: [
+                "Protocol",
+                "CALSA",
+                "COpus",
+                "COgg",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "EdgeAgentCommand",
+            dependencies: ["EdgeAgent"],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "ProtocolTests",
+            dependencies: ["Protocol"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CentralTests",
+            dependencies: [
+                "Central",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EdgeAgentTests",
+            dependencies: ["EdgeAgent"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

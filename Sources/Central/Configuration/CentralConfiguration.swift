@@ -1,0 +1,129 @@
+import Foundation
+
+/// Central's settings, from the environment with command-line flags on top.
+/// Every setting here is listed, with its default, in the README's configuration table.
+public struct CentralConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 8080
+    public var database = DatabaseLocation.sqlite(path: "data/central.sqlite")
+    public var adminToken: String?
+    /// Seconds a concurrency lease lives without a renewal.
+    public var leaseTTL: TimeInterval = 30
+    /// Failed authentications allowed per client IP per minute, for license keys and the admin token each.
+    public var authFailuresPerMinute = 10
+    /// Peers whose `X-Forwarded-For` is believed (a reverse proxy in front of central).
+    public var trustedProxies: [CIDRBlock] = []
+    public var logLevel = "info"
+
+    public init() {}
+
+    public enum ConfigurationError: Error, CustomStringConvertible {
+        case invalid(name: String, value: String, expected: String)
+        case unreadable(name: String, path: String)
+
+        public var description: String {
+            switch self {
+            case .invalid(let name, let value, let expected): "\(name)=\(value) is invalid: expected \(expected)."
+            case .unreadable(let name, let path): "\(name): cannot read \(path)."
+            }
+        }
+    }
+
+    /// Reads every variable central knows from `environment`.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> CentralConfiguration {
+        var configuration = CentralConfiguration()
+        if let host = environment["CENTRAL_HOST"], !host.isEmpty { configuration.host = host }
+        if let port = environment["CENTRAL_PORT"] {
+            configuration.port = try parsePort(port, name: "CENTRAL_PORT")
+        }
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            configuration.database = try DatabaseLocation(url: url)
+        }
+        if let token = environment["ADMIN_TOKEN"], !token.isEmpty {
+            configuration.adminToken = token
+        } else if let file = environment["ADMIN_TOKEN_FILE"], !file.isEmpty {
+            configuration.adminToken = try readSecret(file: file, name: "ADMIN_TOKEN_FILE")
+        }
+        if let ttl = environment["LEASE_TTL_SECONDS"] {
+            guard let seconds = TimeInterval(ttl), seconds >= 1 else {
+                throw ConfigurationError.invalid(name: "LEASE_TTL_SECONDS", value: ttl, expected: "a number of seconds ≥ 1")
+            }
+            configuration.leaseTTL = seconds
+        }
+        if let limit = environment["AUTH_FAILURES_PER_MINUTE"] {
+            guard let value = Int(limit), value >= 1 else {
+                throw ConfigurationError.invalid(name: "AUTH_FAILURES_PER_MINUTE", value: limit, expected: "an integer ≥ 1")
+            }
+            configuration.authFailuresPerMinute = value
+        }
+        if let proxies = environment["TRUSTED_PROXIES"], !proxies.isEmpty {
+            configuration.trustedProxies = try parseProxies(proxies)
+        }
+        if let level = environment["LOG_LEVEL"], !level.isEmpty { configuration.logLevel = level }
+        return configuration
+    }
+
+    static func parsePort(_ text: String, name: String) throws -> Int {
+        guard let port = Int(text), (0...65_535).contains(port) else {
+            throw ConfigurationError.invalid(name: name, value: text, expected: "a port number 0-65535")
+        }
+        return port
+    }
+
+    static func parseProxies(_ text: String) throws -> [CIDRBlock] {
+        try text.split(separator: ",").map { entry in
+            guard let block = CIDRBlock(entry.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigurationError.invalid(name: "TRUSTED_PROXIES", value: String(entry), expected: "CIDR blocks separated by commas")
+            }
+            return block
+        }
+    }
+
+    /// Reads a secret from a file, without its trailing newline.
+    public static func readSecret(file: String, name: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigurationError.unreadable(name: name, path: file)
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A fresh admin token: 32 random bytes, hex.
+    public static func generateAdminToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+    }
+}
+
+/// Where the store lives, from `DATABASE_URL`.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+
+    /// Accepts `sqlite:relative/path`, `sqlite:/absolute/path` and `sqlite:///absolute/path`.
+    public init(url: String) throws {
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else {
+                throw CentralConfiguration.ConfigurationError.invalid(name: "DATABASE_URL", value: url, expected: "sqlite:<path>")
+            }
+            self = .sqlite(path: path)
+        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw CentralConfiguration.ConfigurationError.invalid(
+                name: "DATABASE_URL", value: "postgres://…", expected: "sqlite:<path> (PostgreSQL support is not in this version)")
+        } else {
+            throw CentralConfiguration.ConfigurationError.invalid(name: "DATABASE_URL", value: url, expected: "sqlite:<path>")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        }
+    }
+
+    public func openStore() throws -> any CentralStore {
+        switch self {
+        case .sqlite(let path): try SQLiteCentralStore(path: path)
+        }
+    }
+}

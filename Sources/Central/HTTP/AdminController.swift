@@ -1,0 +1,181 @@
+import Foundation
+import Hummingbird
+import Protocol
+
+/// `/v1/admin/…`: licenses, usage, audit and plans, for the vendor's operators.
+struct AdminController {
+    let services: CentralServices
+
+    func addRoutes(to group: RouterGroup<CentralRequestContext>) {
+        group.post("licenses", use: create)
+        group.get("licenses", use: list)
+        group.get("licenses/{id}", use: show)
+        group.patch("licenses/{id}", use: update)
+        group.delete("licenses/{id}", use: delete)
+        group.post("licenses/{id}/{action}", use: act)
+        group.get("usage", use: usage)
+        group.get("audit", use: audit)
+        group.get("plans", use: plans)
+        group.put("plans/{name}", use: savePlan)
+    }
+
+    /// The administration service acting for this request's operator. `X-Actor` names the
+    /// person (the CLI sends `cli:<user>`); the token is shared, so the IP is recorded too.
+    func administration(_ request: Request, _ context: CentralRequestContext) -> StoreLicenseAdministration {
+        let name = request.header("x-actor").map { String($0.prefix(100)) } ?? "admin-api"
+        return StoreLicenseAdministration(
+            store: services.store, clock: services.clock,
+            actor: Actor(name: name, ip: services.clientIP(request, context)), observer: services.observer)
+    }
+
+    @Sendable func create(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let draft = try LicenseDraft(json: try await request.jsonObject(allowed: LicenseDraft.fields, context: context))
+        return try jsonResponse(try await administration(request, context).createLicense(draft), status: .created)
+    }
+
+    @Sendable func list(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let query = QueryReader(request.uri.queryParameters)
+        try query.allowOnly(["status", "plan", "q", "limit", "cursor"])
+        let filter = LicenseFilter(
+            status: try query.value("status") { LicenseStatus(rawValue: $0) },
+            plan: query.string("plan"), query: query.string("q"),
+            limit: try query.value("limit") { Int($0).flatMap { (1...500).contains($0) ? $0 : nil } } ?? 50,
+            cursor: query.string("cursor"))
+        return try jsonResponse(try await administration(request, context).listLicenses(filter))
+    }
+
+    @Sendable func show(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        try jsonResponse(try await administration(request, context).license(id: try context.parameters.require("id")))
+    }
+
+    @Sendable func update(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let patch = try LicensePatch(json: try await request.jsonObject(allowed: LicensePatch.fields, context: context))
+        let id = try context.parameters.require("id")
+        return try jsonResponse(try await administration(request, context).updateLicense(id: id, patch))
+    }
+
+    @Sendable func delete(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        try await administration(request, context).deleteLicense(id: try context.parameters.require("id"))
+        return Response(status: .noContent)
+    }
+
+    @Sendable func act(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let action: LicenseAction
+        switch try context.parameters.require("action") {
+        case "suspend": action = .suspend
+        case "resume": action = .resume
+        case "revoke": action = .revoke
+        case "reset-devices": action = .resetDevices
+        case "extend":
+            let body = try await request.jsonObject(allowed: ["days"], context: context)
+            guard let days = try body.int("days", max: LicenseLimits.maxDays, required: true), days > 0 else {
+                throw RequestValidationError(.invalidValue, field: "days", "Field 'days' must be at least 1.")
+            }
+            action = .extend(days: days)
+        case "topup":
+            let body = try await request.jsonObject(allowed: ["minutes"], context: context)
+            guard let minutes = try body.number("minutes", max: LicenseLimits.maxMinutes, required: true), minutes > 0 else {
+                throw RequestValidationError(.invalidValue, field: "minutes", "Field 'minutes' must be more than 0.")
+            }
+            action = .topup(minutes: minutes)
+        default:
+            throw APIError(.notFound, .notFound, "No such license action.")
+        }
+        return try jsonResponse(try await administration(request, context).perform(action, id: id))
+    }
+
+    @Sendable func usage(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let query = QueryReader(request.uri.queryParameters)
+        try query.allowOnly(["day", "from", "to", "license_id", "format"])
+        let day = try query.value("day") { UTCDay($0)?.description }
+        let from = try query.value("from") { UTCDay($0)?.description }
+        let to = try query.value("to") { UTCDay($0)?.description }
+        if day != nil && (from != nil || to != nil) {
+            throw RequestValidationError(.invalidQuery, field: "day", "Give either 'day' or 'from'/'to', not both.")
+        }
+        let format = try query.value("format") { ["json", "csv"].contains($0) ? $0 : nil } ?? "json"
+        let report = try await administration(request, context).usage(
+            UsageQuery(from: day ?? from, to: day ?? to, licenseID: query.string("license_id")))
+        if format == "csv" {
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"usage.csv\""],
+                body: .init(byteBuffer: ByteBuffer(string: report.csv)))
+        }
+        return try jsonResponse(report)
+    }
+
+    struct AuditBody: Encodable {
+        var entries: [AuditEntry]
+    }
+
+    @Sendable func audit(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let query = QueryReader(request.uri.queryParameters)
+        try query.allowOnly(["license_id", "limit", "before"])
+        let entries = try await administration(request, context).audit(
+            AuditQuery(
+                licenseID: query.string("license_id"),
+                limit: try query.value("limit") { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } } ?? 100,
+                before: try query.value("before") { Int64($0) }))
+        return try jsonResponse(AuditBody(entries: entries))
+    }
+
+    struct PlansBody: Encodable {
+        var plans: [Plan]
+    }
+
+    @Sendable func plans(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        try jsonResponse(PlansBody(plans: try await administration(request, context).plans()))
+    }
+
+    static let planFields: Set<String> = [
+        "validity_days", "minutes", "session_limit", "max_concurrent", "max_devices", "daily_minutes", "description",
+    ]
+
+    @Sendable func savePlan(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard name.count <= LicenseLimits.planLength, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw RequestValidationError(.invalidValue, field: "name", "A plan name uses letters, digits, '-' and '_' only.")
+        }
+        let body = try await request.jsonObject(allowed: Self.planFields, context: context)
+        let plan = Plan(
+            name: name,
+            validityDays: try body.int("validity_days", max: LicenseLimits.maxDays, required: true) ?? 0,
+            minutes: try body.number("minutes", max: LicenseLimits.maxMinutes, required: true) ?? 0,
+            sessionLimit: try body.int("session_limit", max: LicenseLimits.maxCount),
+            maxConcurrent: try body.int("max_concurrent", max: LicenseLimits.maxConcurrent, required: true) ?? 0,
+            maxDevices: try body.int("max_devices", max: LicenseLimits.maxCount, required: true) ?? 0,
+            dailyMinutes: try body.number("daily_minutes", max: LicenseLimits.maxMinutes),
+            description: try body.string("description", maxLength: 500) ?? "")
+        return try jsonResponse(try await administration(request, context).savePlan(plan))
+    }
+}
+
+/// Query-string access with the same error shape as bodies.
+struct QueryReader {
+    let parameters: Parameters
+
+    init(_ parameters: Parameters) {
+        self.parameters = parameters
+    }
+
+    func allowOnly(_ names: Set<String>) throws {
+        for (key, _) in parameters where !names.contains(String(key)) {
+            throw RequestValidationError(.invalidQuery, field: String(key), "Unknown query parameter '\(key)'.")
+        }
+    }
+
+    func string(_ name: String) -> String? {
+        parameters.get(name).flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+    }
+
+    /// Parses a parameter, refusing values `parse` rejects.
+    func value<T>(_ name: String, _ parse: (String) -> T?) throws -> T? {
+        guard let text = string(name) else { return nil }
+        guard let value = parse(text) else {
+            throw RequestValidationError(.invalidQuery, field: name, "Query parameter '\(name)' has an invalid value.")
+        }
+        return value
+    }
+}

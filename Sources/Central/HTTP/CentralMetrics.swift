@@ -1,0 +1,58 @@
+import Hummingbird
+import Synchronization
+
+/// Counters exposed at `/metrics` in the Prometheus text format.
+public final class CentralMetrics: Sendable {
+    private struct Counters {
+        var requests: [String: Int] = [:]
+        var admissions: [String: Int] = [:]
+        var authFailures: [String: Int] = [:]
+    }
+
+    private let counters = Mutex(Counters())
+
+    public init() {}
+
+    func recordRequest(method: String, status: Int) {
+        counters.withLock { $0.requests["method=\"\(method)\",status=\"\(status)\"", default: 0] += 1 }
+    }
+
+    func recordAdmission(result: String) {
+        counters.withLock { $0.admissions["result=\"\(result)\"", default: 0] += 1 }
+    }
+
+    func recordAuthFailure(kind: String) {
+        counters.withLock { $0.authFailures["kind=\"\(kind)\"", default: 0] += 1 }
+    }
+
+    func render(activeLeases: Int) -> String {
+        let snapshot = counters.withLock { $0 }
+        var lines: [String] = []
+        func family(_ name: String, _ type: String, _ help: String, _ values: [String: Int]) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for (labels, value) in values.sorted(by: { $0.key < $1.key }) {
+                lines.append("\(name){\(labels)} \(value)")
+            }
+        }
+        family("central_http_requests_total", "counter", "HTTP requests by method and status.", snapshot.requests)
+        family("central_admissions_total", "counter", "Admission decisions by result.", snapshot.admissions)
+        family("central_auth_failures_total", "counter", "Failed authentications by kind.", snapshot.authFailures)
+        lines.append("# HELP central_active_leases Concurrency leases currently held.")
+        lines.append("# TYPE central_active_leases gauge")
+        lines.append("central_active_leases \(activeLeases)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Counts every response by method and status, after errors have become responses.
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = CentralRequestContext
+    let metrics: CentralMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response = try await next(request, context)
+        metrics.recordRequest(method: request.method.rawValue, status: response.status.code)
+        return response
+    }
+}

@@ -1,0 +1,17 @@
+import Hummingbird
+import NIOCore
+
+/// The per-request context: Hummingbird's core storage plus the peer address, which the
+/// IP allowlist and the authentication rate limit need.
+public struct CentralRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Admin and edge request bodies are small JSON documents.
+    public var maxUploadSize: Int { 64 * 1024 }
+}

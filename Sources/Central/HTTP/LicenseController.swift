@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import Protocol
+
+/// The edge-facing endpoints: quota, and admission with its concurrency lease.
+struct LicenseController {
+    let services: CentralServices
+
+    func addRoutes(to router: Router<CentralRequestContext>) {
+        router.get("/v1/license/quota", use: quota)
+        router.post("/v1/sessions", use: admit)
+        router.post("/v1/sessions/{id}/heartbeat", use: heartbeat)
+        router.delete("/v1/sessions/{id}", use: release)
+    }
+
+    @Sendable func quota(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let license = try await services.authenticatedLicense(request, context)
+        return try jsonResponse(try await services.store.quota(for: license, now: services.clock.now()))
+    }
+
+    struct AdmittedBody: Encodable {
+        var sessionID: String
+        var lease: Lease
+        var leaseTTLSeconds: Double
+        var quota: QuotaSnapshot
+
+        enum CodingKeys: String, CodingKey {
+            case sessionID = "session_id"
+            case lease
+            case leaseTTLSeconds = "lease_ttl_seconds"
+            case quota
+        }
+    }
+
+    static let admissionFields: Set<String> = ["device_id", "holder"]
+
+    /// One admission: every check and the lease in a single store transaction.
+    @Sendable func admit(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let ip = services.clientIP(request, context)
+        let key = try services.presentedLicenseKey(request, ip: ip)
+        let body = try await request.jsonObject(allowed: Self.admissionFields, context: context)
+        guard let device = try body.string("device_id", maxLength: 128, required: true) else {
+            throw RequestValidationError(.missingField, field: "device_id", "Field 'device_id' is required.")
+        }
+        let holder = try body.string("holder", maxLength: 200)
+        let now = services.clock.now()
+        let ttl = services.configuration.leaseTTL
+        let decision = try await services.store.admit(
+            AdmissionRequest(licenseKey: key.value, deviceFingerprint: device, clientIP: ip, holder: holder),
+            keyHash: key.hash, leaseTTL: ttl, now: now)
+        switch decision {
+        case .admitted(let lease, let quota):
+            services.metrics.recordAdmission(result: "admitted")
+            return try jsonResponse(
+                AdmittedBody(sessionID: lease.id, lease: lease, leaseTTLSeconds: ttl, quota: quota), status: .created)
+        case .refused(let code, _):
+            services.metrics.recordAdmission(result: code.rawValue)
+            let error = AdmissionRefusal.error(for: code, now: now, leaseTTL: ttl)
+            throw code == .licenseNotFound ? services.licenseAuthFailure(ip: ip, error) : error
+        }
+    }
+
+    struct LeaseBody: Encodable {
+        var lease: Lease
+    }
+
+    @Sendable func heartbeat(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let license = try await services.authenticatedLicense(request, context)
+        let id = try context.parameters.require("id")
+        guard let lease = try await services.store.renewLease(
+            id: id, licenseID: license.id, leaseTTL: services.configuration.leaseTTL, now: services.clock.now())
+        else {
+            throw APIError(.notFound, .leaseNotFound, "No live lease '\(id)' for this license; it was released or it lapsed. Ask for admission again.")
+        }
+        return try jsonResponse(LeaseBody(lease: lease))
+    }
+
+    @Sendable func release(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let license = try await services.authenticatedLicense(request, context)
+        let id = try context.parameters.require("id")
+        guard try await services.store.releaseLease(id: id, licenseID: license.id) else {
+            throw APIError(.notFound, .leaseNotFound, "No lease '\(id)' for this license.")
+        }
+        return Response(status: .noContent)
+    }
+}

@@ -1,0 +1,109 @@
+import GRDB
+
+/// Versioned schema for the SQLite store. Migrations are append-only: never edit a shipped one.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1_licenses_leases_ledger") { db in
+            try db.execute(sql: """
+                CREATE TABLE plans (
+                    name TEXT PRIMARY KEY,
+                    validity_days INTEGER NOT NULL CHECK (validity_days >= 0),
+                    minutes REAL NOT NULL CHECK (minutes >= 0),
+                    session_limit INTEGER CHECK (session_limit >= 0),
+                    max_concurrent INTEGER NOT NULL CHECK (max_concurrent >= 0),
+                    max_devices INTEGER NOT NULL CHECK (max_devices >= 0),
+                    daily_minutes REAL CHECK (daily_minutes >= 0),
+                    description TEXT NOT NULL DEFAULT '',
+                    updated_at INTEGER NOT NULL
+                );
+
+                CREATE TABLE licenses (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    key_hash TEXT NOT NULL UNIQUE,
+                    key_prefix TEXT NOT NULL,
+                    customer_name TEXT NOT NULL,
+                    customer_email TEXT,
+                    plan TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'revoked')),
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted_at INTEGER,
+                    starts_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    validity_days INTEGER NOT NULL,
+                    expiry_from_first_use INTEGER NOT NULL,
+                    limit_ms INTEGER NOT NULL CHECK (limit_ms >= 0),
+                    used_ms INTEGER NOT NULL DEFAULT 0 CHECK (used_ms >= 0),
+                    session_limit INTEGER CHECK (session_limit >= 0),
+                    sessions_used INTEGER NOT NULL DEFAULT 0,
+                    daily_cap_ms INTEGER CHECK (daily_cap_ms >= 0),
+                    max_concurrent INTEGER NOT NULL CHECK (max_concurrent >= 0),
+                    max_devices INTEGER NOT NULL CHECK (max_devices >= 0),
+                    ip_allowlist TEXT NOT NULL DEFAULT '[]',
+                    notes TEXT NOT NULL DEFAULT '',
+                    last_used_at INTEGER
+                );
+                CREATE INDEX licenses_status ON licenses(status);
+                CREATE INDEX licenses_plan ON licenses(plan);
+
+                CREATE TABLE license_devices (
+                    license_id TEXT NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
+                    fingerprint TEXT NOT NULL,
+                    bound_at INTEGER NOT NULL,
+                    last_seen_at INTEGER NOT NULL,
+                    PRIMARY KEY (license_id, fingerprint)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE leases (
+                    id TEXT PRIMARY KEY,
+                    license_id TEXT NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
+                    device_fingerprint TEXT NOT NULL,
+                    holder TEXT,
+                    client_ip TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX leases_license_expiry ON leases(license_id, expires_at);
+                CREATE INDEX leases_expiry ON leases(expires_at);
+
+                CREATE TABLE ledger (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    license_id TEXT NOT NULL,
+                    session_id TEXT,
+                    kind TEXT NOT NULL CHECK (kind IN ('debit', 'credit', 'session_start')),
+                    requested_ms INTEGER NOT NULL,
+                    amount_ms INTEGER NOT NULL,
+                    balance_before_ms INTEGER NOT NULL,
+                    balance_after_ms INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    day TEXT NOT NULL
+                );
+                CREATE INDEX ledger_license_day ON ledger(license_id, day, kind);
+                CREATE INDEX ledger_day ON ledger(day);
+                CREATE TRIGGER ledger_append_only_update BEFORE UPDATE ON ledger
+                    BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+                CREATE TRIGGER ledger_append_only_delete BEFORE DELETE ON ledger
+                    BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+
+                CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    ip TEXT,
+                    action TEXT NOT NULL,
+                    license_id TEXT,
+                    detail TEXT
+                );
+                CREATE INDEX audit_license ON audit(license_id, seq);
+                """)
+            for plan in Plan.defaults {
+                try SQLiteRows.upsert(plan, db: db, now: 0)
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// Usage per UTC day per license, derived from the ledger.
+public struct UsageRow: Sendable, Equatable, Codable {
+    public var day: String
+    public var licenseID: String
+    public var customerName: String
+    public var usedMs: Int64
+    public var sessionsStarted: Int
+    public var debits: Int
+
+    public var secondsUsed: Double { Milliseconds.seconds(usedMs) }
+
+    enum CodingKeys: String, CodingKey {
+        case day
+        case licenseID = "license_id"
+        case customerName = "customer_name"
+        case usedMs = "used_ms"
+        case secondsUsed = "seconds_used"
+        case sessionsStarted = "sessions_started"
+        case debits
+    }
+
+    public init(day: String, licenseID: String, customerName: String, usedMs: Int64, sessionsStarted: Int, debits: Int) {
+        self.day = day
+        self.licenseID = licenseID
+        self.customerName = customerName
+        self.usedMs = usedMs
+        self.sessionsStarted = sessionsStarted
+        self.debits = debits
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        day = try c.decode(String.self, forKey: .day)
+        licenseID = try c.decode(String.self, forKey: .licenseID)
+        customerName = try c.decode(String.self, forKey: .customerName)
+        usedMs = try c.decode(Int64.self, forKey: .usedMs)
+        sessionsStarted = try c.decode(Int.self, forKey: .sessionsStarted)
+        debits = try c.decode(Int.self, forKey: .debits)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(day, forKey: .day)
+        try c.encode(licenseID, forKey: .licenseID)
+        try c.encode(customerName, forKey: .customerName)
+        try c.encode(usedMs, forKey: .usedMs)
+        try c.encode(secondsUsed, forKey: .secondsUsed)
+        try c.encode(sessionsStarted, forKey: .sessionsStarted)
+        try c.encode(debits, forKey: .debits)
+    }
+}
+
+public struct UsageQuery: Sendable, Equatable {
+    /// Inclusive UTC day range, `YYYY-MM-DD`.
+    public var from: String?
+    public var to: String?
+    public var licenseID: String?
+
+    public init(from: String? = nil, to: String? = nil, licenseID: String? = nil) {
+        self.from = from
+        self.to = to
+        self.licenseID = licenseID
+    }
+}
+
+public struct UsageReport: Sendable, Equatable, Codable {
+    public var rows: [UsageRow]
+    public var totalMs: Int64 { rows.reduce(0) { $0 + $1.usedMs } }
+
+    public init(rows: [UsageRow]) {
+        self.rows = rows
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rows
+        case totalMs = "total_ms"
+        case totalSeconds = "total_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        rows = try decoder.container(keyedBy: CodingKeys.self).decode([UsageRow].self, forKey: .rows)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rows, forKey: .rows)
+        try c.encode(totalMs, forKey: .totalMs)
+        try c.encode(Milliseconds.seconds(totalMs), forKey: .totalSeconds)
+    }
+
+    /// RFC 4180 CSV with a header row; seconds keep millisecond precision.
+    public var csv: String {
+        var lines = ["day,license_id,customer_name,seconds_used,sessions_started,debits"]
+        for row in rows {
+            lines.append([
+                row.day, row.licenseID, CSV.field(row.customerName),
+                String(format: "%.3f", row.secondsUsed), String(row.sessionsStarted), String(row.debits),
+            ].joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+}
+
+enum CSV {
+    static func field(_ text: String) -> String {
+        // Leading =, +, -, @ would be run as formulas by spreadsheets; quote-prefix them.
+        var value = text
+        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+        guard value.contains(where: { ",\"\r\n".contains($0) }) || value != text else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

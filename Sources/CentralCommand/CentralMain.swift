@@ -1,0 +1,8 @@
+import Central
+
+@main
+struct CentralMain {
+    static func main() async {
+        await CentralCommand.main()
+    }
+}

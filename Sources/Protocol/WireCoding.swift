@@ -1,0 +1,44 @@
+import Foundation
+
+/// JSON coders with the wire's conventions: ISO 8601 dates with milliseconds, sorted keys.
+public enum WireCoding {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(formatTimestamp(date))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = parseTimestamp(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "expected an ISO 8601 timestamp, got \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    private static let fractionalStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    private static let wholeSecondStyle = Date.ISO8601FormatStyle(timeZone: .gmt)
+
+    /// `2026-11-24T10:15:30.123Z`
+    public static func formatTimestamp(_ date: Date) -> String {
+        date.formatted(fractionalStyle)
+    }
+
+    /// Accepts timestamps with or without fractional seconds, and plain `YYYY-MM-DD` dates (midnight UTC).
+    public static func parseTimestamp(_ text: String) -> Date? {
+        if let date = try? fractionalStyle.parse(text) { return date }
+        if let date = try? wholeSecondStyle.parse(text) { return date }
+        if text.count == 10, let date = try? wholeSecondStyle.parse(text + "T00:00:00Z") { return date }
+        return nil
+    }
+}
