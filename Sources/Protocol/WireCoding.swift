@@ -31,7 +31,12 @@ public enum WireCoding {
 
     /// `2026-11-24T10:15:30.123Z`
     public static func formatTimestamp(_ date: Date) -> String {
-        date.formatted(fractionalStyle)
+        // Formatted from whole milliseconds: the formatter truncates, and x.123 is stored as x.1229999….
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let whole = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(wholeSecondStyle)
+        let fraction = String(format: ".%03lld", ms - seconds * 1000)
+        return whole.dropLast() + fraction + "Z"
     }
 
     /// Accepts timestamps with or without fractional seconds, and plain `YYYY-MM-DD` dates (midnight UTC).
