@@ -127,9 +127,26 @@ public enum LicenseAction: Sendable, Equatable {
     }
 }
 
-public enum AdministrationError: Error, Equatable {
+public enum AdministrationError: Error, Equatable, CustomStringConvertible {
     case licenseNotFound(String)
     case planNotFound(String)
-    case invalid(RequestValidationError)
     case invalidTransition(String)
+
+    public var code: ErrorCode {
+        switch self {
+        case .licenseNotFound: .notFound
+        case .planNotFound: .invalidValue
+        case .invalidTransition: .invalidTransition
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .licenseNotFound(let id): "No license with id '\(id)'."
+        case .planNotFound(let name): "No plan named '\(name)'."
+        case .invalidTransition(let message): message
+        }
+    }
+
+    public var description: String { "\(code): \(message)" }
 }

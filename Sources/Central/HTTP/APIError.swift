@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Protocol
 
 /// An error answered as `{"error":{"code":"…","message":"…"}}` with a real status code.
@@ -34,11 +35,12 @@ public struct APIError: Error, HTTPResponseError {
             return APIError(.badRequest, error.code, error.message, field: error.field)
         case let error as AdministrationError:
             switch error {
-            case .licenseNotFound(let id): return APIError(.notFound, .notFound, "No license with id '\(id)'.")
-            case .planNotFound(let name): return APIError(.badRequest, .invalidValue, "No plan named '\(name)'.", field: "plan")
-            case .invalid(let validation): return from(validation)
-            case .invalidTransition(let message): return APIError(.conflict, .invalidTransition, message)
+            case .licenseNotFound: return APIError(.notFound, error.code, error.message)
+            case .planNotFound: return APIError(.badRequest, error.code, error.message, field: "plan")
+            case .invalidTransition: return APIError(.conflict, error.code, error.message)
             }
+        case is NIOTooManyBytesError:
+            return APIError(.contentTooLarge, .payloadTooLarge, "The request body is too large.")
         case StoreError.invalidCursor:
             return APIError(.badRequest, .invalidQuery, "The cursor is not one this server issued.", field: "cursor")
         case let error as HTTPError:

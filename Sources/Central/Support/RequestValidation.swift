@@ -13,7 +13,7 @@ public struct RequestValidationError: Error, Equatable, CustomStringConvertible 
         self.message = message
     }
 
-    public var description: String { message }
+    public var description: String { "\(code)\(field.map { " (\($0))" } ?? ""): \(message)" }
 }
 
 /// Reads typed fields out of a JSON object, refusing unknown fields, wrong types, over-long

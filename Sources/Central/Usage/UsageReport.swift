@@ -108,7 +108,7 @@ enum CSV {
         // Leading =, +, -, @ would be run as formulas by spreadsheets; quote-prefix them.
         var value = text
         if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-        guard value.contains(where: { ",\"\r\n".contains($0) }) || value != text else { return value }
+        guard value.contains(where: { ",\"\r\n".contains($0) }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
