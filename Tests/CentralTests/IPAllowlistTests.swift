@@ -1,4 +1,5 @@
 @testable import Central
+import Foundation
 import Testing
 
 @Suite struct IPAllowlistTests {
@@ -40,5 +41,20 @@ import Testing
 
     @Test func anEmptyListAllowsEveryone() {
         #expect(IPAllowlist(blocks: []).allows("198.51.100.1"))
+    }
+}
+
+@Suite struct UTCDayTests {
+    @Test func formatsAndParsesDaysAcrossCenturiesAndLeapYears() throws {
+        for text in ["1970-01-01", "1999-12-31", "2000-02-29", "2024-02-29", "2026-11-24", "2100-03-01", "1969-12-31"] {
+            let day = try #require(UTCDay(text))
+            #expect(day.description == text)
+            #expect(day.next.index == day.index + 1)
+        }
+        #expect(UTCDay("2026-02-29") == nil)
+        #expect(UTCDay("2026-13-01") == nil)
+        #expect(UTCDay("26-1-1") == nil)
+        #expect(UTCDay(containing: Date(timeIntervalSince1970: 86_399.999)).description == "1970-01-01")
+        #expect(UTCDay(containing: Date(timeIntervalSince1970: -0.001)).description == "1969-12-31")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Assembles central: store, clock, middleware and every route, in one place.
 public func buildApplication(
@@ -8,7 +9,8 @@ public func buildApplication(
     store: any CentralStore,
     clock: any WallClock = SystemWallClock(),
     observer: (any LicenseChangeObserver)? = nil,
-    logger: Logger
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     guard let adminToken = configuration.adminToken, !adminToken.isEmpty else {
         throw CentralConfiguration.ConfigurationError.invalid(
@@ -32,5 +34,6 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "central"),
+        onServerRunning: onServerRunning,
         logger: logger)
 }

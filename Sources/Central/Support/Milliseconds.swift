@@ -54,12 +54,23 @@ struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
     var startMilliseconds: Int64 { index * Milliseconds.perDay }
     var next: UTCDay { UTCDay(index: index + 1) }
 
+    /// `YYYY-MM-DD`, by integer arithmetic (Howard Hinnant's civil-from-days): this runs in
+    /// every admission and debit, where a Calendar would cost more than the SQL.
     var description: String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
-        let c = calendar.dateComponents([.year, .month, .day], from: start)
-        let year = c.year ?? 1970, month = c.month ?? 1, day = c.day ?? 1
-        return String(format: "%04d-%02d-%02d", year, month, day)
+        let z = index + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
     static func < (lhs: UTCDay, rhs: UTCDay) -> Bool { lhs.index < rhs.index }

@@ -195,42 +195,44 @@ public final class SQLiteCentralStore: CentralStore {
                 return .refused(.licenseNotFound, nil)
             }
             // Leases that lapsed free their slot here, without anybody releasing them.
-            try db.execute(
-                sql: "DELETE FROM leases WHERE license_id = ? AND expires_at <= ?", arguments: [license.id, nowMs])
-            let deviceIsBound = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM license_devices WHERE license_id = ? AND fingerprint = ?",
-                arguments: [license.id, request.deviceFingerprint]) ?? false
+            try db.cachedStatement(sql: "DELETE FROM leases WHERE license_id = ? AND expires_at <= ?")
+                .execute(arguments: [license.id, nowMs])
+            // Everything else admission needs to know, in one statement.
+            let counts = try Row.fetchOne(
+                try db.cachedStatement(sql: """
+                    SELECT
+                        EXISTS(SELECT 1 FROM license_devices WHERE license_id = ?1 AND fingerprint = ?2) AS bound,
+                        (SELECT COUNT(*) FROM license_devices WHERE license_id = ?1) AS devices,
+                        (SELECT COALESCE(SUM(amount_ms), 0) FROM ledger
+                            WHERE license_id = ?1 AND day = ?3 AND kind = 'debit') AS used_today,
+                        (SELECT COUNT(*) FROM leases WHERE license_id = ?1 AND expires_at > ?4) AS active
+                    """),
+                arguments: [license.id, request.deviceFingerprint, UTCDay(containing: now).description, nowMs])
+            let deviceIsBound: Bool = counts?["bound"] ?? false
             let facts = AdmissionFacts(
                 license: license, clientIP: request.clientIP, deviceIsBound: deviceIsBound,
-                boundDeviceCount: try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM license_devices WHERE license_id = ?", arguments: [license.id]) ?? 0,
-                usedTodayMs: try Self.usedMs(db, licenseID: license.id, day: UTCDay(containing: now)),
-                activeLeases: try Self.activeLeaseCount(db, licenseID: license.id, now: now))
+                boundDeviceCount: counts?["devices"] ?? 0, usedTodayMs: counts?["used_today"] ?? 0,
+                activeLeases: counts?["active"] ?? 0)
             if let refusal = AdmissionPolicy.refusal(for: facts, now: now) {
                 return .refused(refusal, license)
             }
-            if deviceIsBound {
-                try db.execute(
-                    sql: "UPDATE license_devices SET last_seen_at = ? WHERE license_id = ? AND fingerprint = ?",
-                    arguments: [nowMs, license.id, request.deviceFingerprint])
-            } else {
-                try db.execute(
-                    sql: "INSERT INTO license_devices (license_id, fingerprint, bound_at, last_seen_at) VALUES (?, ?, ?, ?)",
-                    arguments: [license.id, request.deviceFingerprint, nowMs, nowMs])
-            }
+            try db.cachedStatement(sql: """
+                INSERT INTO license_devices (license_id, fingerprint, bound_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)
+                ON CONFLICT(license_id, fingerprint) DO UPDATE SET last_seen_at = excluded.last_seen_at
+                """).execute(arguments: [license.id, request.deviceFingerprint, nowMs])
             if license.expiryFromFirstUse && license.expiresAt == nil {
                 license.expiresAt = now.addingTimeInterval(TimeInterval(license.validityDays) * 86_400)
             }
             license.lastUsedAt = now
-            try db.execute(
-                sql: "UPDATE licenses SET last_used_at = ?, expires_at = ? WHERE id = ?",
-                arguments: [nowMs, license.expiresAt.map(Milliseconds.from), license.id])
+            try db.cachedStatement(sql: "UPDATE licenses SET last_used_at = ?, expires_at = ? WHERE id = ?")
+                .execute(arguments: [nowMs, license.expiresAt.map(Milliseconds.from), license.id])
             let lease = Lease(
                 id: Lease.newID(), licenseID: license.id, deviceFingerprint: request.deviceFingerprint,
                 holder: request.holder, clientIP: request.clientIP, createdAt: now,
                 expiresAt: now.addingTimeInterval(leaseTTL))
-            try db.execute(
-                sql: "INSERT INTO leases (id, license_id, device_fingerprint, holder, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO leases (id, license_id, device_fingerprint, holder, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ).execute(
                 arguments: [
                     lease.id, lease.licenseID, lease.deviceFingerprint, lease.holder, lease.clientIP, nowMs,
                     Milliseconds.from(lease.expiresAt),
@@ -252,7 +254,7 @@ public final class SQLiteCentralStore: CentralStore {
 
     public func releaseLease(id: String, licenseID: String) async throws -> Bool {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM leases WHERE id = ? AND license_id = ?", arguments: [id, licenseID])
+            try db.cachedStatement(sql: "DELETE FROM leases WHERE id = ? AND license_id = ?").execute(arguments: [id, licenseID])
             return db.changesCount > 0
         }
     }
@@ -414,7 +416,7 @@ public final class SQLiteCentralStore: CentralStore {
 
     static func license(_ db: Database, keyHash: String) throws -> License? {
         try Row.fetchOne(
-            db, sql: "SELECT \(SQLiteRows.licenseColumns) FROM licenses WHERE key_hash = ? AND deleted_at IS NULL",
+            try db.cachedStatement(sql: "SELECT \(SQLiteRows.licenseColumns) FROM licenses WHERE key_hash = ? AND deleted_at IS NULL"),
             arguments: [keyHash]
         ).map(SQLiteRows.license)
     }

@@ -16,8 +16,11 @@ enum SQLiteRows {
             throw StoreError.notReady("unknown license status \(statusText)")
         }
         let allowlistJSON: String = row["ip_allowlist"]
-        let entries = (try? JSONDecoder().decode([String].self, from: Data(allowlistJSON.utf8))) ?? []
-        let allowlist = (try? IPAllowlist.parse(entries).get()) ?? IPAllowlist(blocks: [])
+        var allowlist = IPAllowlist(blocks: [])
+        if allowlistJSON != "[]" {
+            let entries = (try? JSONDecoder().decode([String].self, from: Data(allowlistJSON.utf8))) ?? []
+            allowlist = (try? IPAllowlist.parse(entries).get()) ?? allowlist
+        }
         return License(
             id: row["id"], keyPrefix: row["key_prefix"], customerName: row["customer_name"],
             customerEmail: row["customer_email"], plan: row["plan"], status: status,
