@@ -72,7 +72,7 @@ import Testing
 
         // A license failing every later check reports the earliest failing one.
         let (key, id) = try await fixture.createLicense {
-            $0.concurrent = 1; $0.devices = 1; $0.ipAllowlist = ["10.0.0.0/8"]; $0.sessions = 1; $0.minutes = 1
+            $0.concurrent = 1; $0.devices = 1; $0.ipAllowlist = try? IPAllowlist.parse(["10.0.0.0/8"]).get(); $0.sessions = 1; $0.minutes = 1
             $0.dailyMinutes = 0.5
         }
         guard case .admitted = try await admit(fixture, key, device: "bound", ip: "10.1.1.1") else {
@@ -88,7 +88,7 @@ import Testing
             (.licenseSuspended, { _ = try await administration.perform(.resume, id: id); _ = try await fixture.store.modifyLicense(id: id, action: "test", detail: nil, actor: Actor(name: "t", ip: nil), now: clock.now()) { $0.startsAt = clock.now().addingTimeInterval(3600) } }),
             (.licenseNotStarted, { _ = try await fixture.store.modifyLicense(id: id, action: "test", detail: nil, actor: Actor(name: "t", ip: nil), now: clock.now()) { $0.startsAt = clock.now().addingTimeInterval(-7200); $0.expiresAt = clock.now().addingTimeInterval(-3600) } }),
             (.licenseExpired, { _ = try await administration.perform(.extend(days: 2), id: id) }),
-            (.ipNotAllowed, { var p = LicensePatch(); p.ipAllowlist = ["198.51.100.0/24"]; _ = try await administration.updateLicense(id: id, p) }),
+            (.ipNotAllowed, { var p = LicensePatch(); p.ipAllowlist = try IPAllowlist.parse(["198.51.100.0/24"]).get(); _ = try await administration.updateLicense(id: id, p) }),
             (.deviceNotAllowed, { var p = LicensePatch(); p.devices = 2; _ = try await administration.updateLicense(id: id, p) }),
             (.minutesExhausted, { _ = try await administration.perform(.topup(minutes: 5), id: id) }),
             (.dailyLimitReached, { clock.advance(by: 86_400) }),
@@ -141,6 +141,15 @@ import Testing
         try await fixture.administration.deleteLicense(id: id)
         #expect(try await admit(fixture, key).refusalCode == .licenseNotFound)
         #expect(try await fixture.store.usage(UsageQuery(licenseID: id)).totalMs == 1234)
+    }
+
+    @Test func aDamagedAllowlistFailsClosed() async throws {
+        let fixture = try CentralFixture()
+        let (key, id) = try await fixture.createLicense { $0.ipAllowlist = try? IPAllowlist.parse(["10.0.0.0/8"]).get() }
+        try await fixture.store.pool.write { db in
+            try db.execute(sql: "UPDATE licenses SET ip_allowlist = '[\"garbage\"]' WHERE id = ?", arguments: [id])
+        }
+        await #expect(throws: StoreError.self) { _ = try await admit(fixture, key, ip: "10.0.0.1") }
     }
 
     @Test func reopeningTheFileKeepsDataAndReportsReady() async throws {

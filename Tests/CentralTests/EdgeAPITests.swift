@@ -22,7 +22,7 @@ import Testing
         _ = try await administration.perform(.suspend, id: suspended.id)
         let notStarted = try await license { $0.startsAt = clock.now().addingTimeInterval(86_400) }
         let expired = try await license { $0.startsAt = clock.now().addingTimeInterval(-10 * 86_400); $0.days = 1 }
-        let ipLimited = try await license { $0.ipAllowlist = ["10.0.0.0/8", "2001:db8::/32"] }
+        let ipLimited = try await license { $0.ipAllowlist = try? IPAllowlist.parse(["10.0.0.0/8", "2001:db8::/32"]).get() }
         let oneDevice = try await license { $0.devices = 1 }
         let noMinutes = try await license { $0.minutes = 0 }
         let daily = try await license { $0.dailyMinutes = 0.01 }
@@ -125,6 +125,8 @@ import Testing
             #expect(quota.concurrentInUse == 0 && quota.concurrentLimit == 1)
             #expect(quota.expiresAt != nil)
 
+            let retyped = try await central.request(.get, "/v1/license/quota", headers: [.authorization: "Bearer  \(key.lowercased()) "])
+            #expect(retyped.status == .ok, "\(retyped.text)")
             let header = try await central.request(.get, "/v1/license/quota", headers: [xLicenseKey: key])
             #expect(try header.decode(QuotaSnapshot.self) == quota)
 
@@ -180,6 +182,29 @@ import Testing
             #expect(try await central.edge(.get, "/v1/license/quota", key: key, from: "203.0.113.67").status == .ok)
             fixture.clock.advance(by: 61)
             #expect(try await central.edge(.get, "/v1/license/quota", key: key, from: attacker).status == .ok)
+        }
+    }
+
+    @Test func keysAndTheAdminTokenNeverReachTheLog() async throws {
+        let fixture = try CentralFixture()
+        let (key, _) = try await fixture.createLicense { $0.concurrent = 1 }
+        let recorder = LogRecorder()
+        let wrongKey = LicenseKey.generate(kind: .trial).value
+        try await fixture.withLiveServer(logger: recorder.logger(label: "central")) { central in
+            _ = try await central.admit(key: key)
+            _ = try await central.admit(key: key)
+            _ = try await central.admit(key: wrongKey)
+            _ = try await central.edge(.get, "/v1/license/quota", key: key)
+            _ = try await central.edge(.post, "/v1/sessions", key: key, body: "{broken")
+            let created = try await central.admin(.post, "/v1/admin/licenses", body: #"{"customer_name":"Log Test"}"#).decode(CreatedLicense.self)
+            _ = try await central.edge(.get, "/v1/license/quota", key: created.key)
+            _ = try await central.request(.get, "/v1/admin/licenses", headers: [.authorization: "Bearer wrong-admin"])
+            _ = try await central.request(.get, "/nope")
+            let lines = recorder.all
+            #expect(!lines.isEmpty)
+            for secret in [key, wrongKey, created.key, CentralFixture.adminToken] {
+                #expect(!lines.contains { $0.contains(secret) }, "a secret reached the log")
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ public struct LicenseDraft: Sendable, Equatable {
     public var concurrent: Int?
     public var devices: Int?
     public var dailyMinutes: Double?
-    public var ipAllowlist: [String]?
+    public var ipAllowlist: IPAllowlist?
     public var notes: String?
     public var startsAt: Date?
     /// Count the validity days from the first admission instead of from creation.
@@ -57,7 +57,7 @@ public struct LicenseDraft: Sendable, Equatable {
         object["concurrent"] = concurrent.map { .number(Double($0)) }
         object["devices"] = devices.map { .number(Double($0)) }
         object["daily_minutes"] = dailyMinutes.map(JSONValue.number)
-        object["ip_allowlist"] = ipAllowlist.map { .array($0.map(JSONValue.string)) }
+        object["ip_allowlist"] = ipAllowlist.map { .array($0.entries.map(JSONValue.string)) }
         object["notes"] = notes.map(JSONValue.string)
         object["starts_at"] = startsAt.map { .string(WireCoding.formatTimestamp($0)) }
         object["expiry_from_first_use"] = expiryFromFirstUse.map(JSONValue.bool)
@@ -85,12 +85,12 @@ enum LicenseLimits {
         return email.isEmpty ? nil : email
     }
 
-    static func allowlist(_ reader: JSONObjectReader) throws(RequestValidationError) -> [String]? {
+    static func allowlist(_ reader: JSONObjectReader) throws(RequestValidationError) -> IPAllowlist? {
         guard let entries = try reader.stringArray("ip_allowlist", maxCount: maxAllowlistEntries, maxLength: 64) else {
             return nil
         }
         switch IPAllowlist.parse(entries) {
-        case .success(let list): return list.entries
+        case .success(let list): return list
         case .failure(let invalid):
             throw RequestValidationError(.invalidValue, field: "ip_allowlist", "'\(invalid.entry)' is not an IPv4 or IPv6 CIDR block.")
         }

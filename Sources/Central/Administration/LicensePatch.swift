@@ -19,7 +19,7 @@ public struct LicensePatch: Sendable, Equatable {
     public var dailyMinutes: Change<Double>?
     public var concurrent: Int?
     public var devices: Int?
-    public var ipAllowlist: [String]?
+    public var ipAllowlist: IPAllowlist?
     public var startsAt: Date?
     public var expiresAt: Date?
 
@@ -94,7 +94,7 @@ public struct LicensePatch: Sendable, Equatable {
         }
         if let concurrent { license.maxConcurrent = concurrent }
         if let devices { license.maxDevices = devices }
-        if let ipAllowlist, case .success(let list) = IPAllowlist.parse(ipAllowlist) { license.ipAllowlist = list }
+        if let ipAllowlist { license.ipAllowlist = ipAllowlist }
         if let startsAt { license.startsAt = startsAt }
         if let expiresAt { license.expiresAt = expiresAt }
     }
@@ -118,7 +118,7 @@ public struct LicensePatch: Sendable, Equatable {
         object["daily_minutes"] = change(dailyMinutes, JSONValue.number)
         object["concurrent"] = concurrent.map { .number(Double($0)) }
         object["devices"] = devices.map { .number(Double($0)) }
-        object["ip_allowlist"] = ipAllowlist.map { .array($0.map(JSONValue.string)) }
+        object["ip_allowlist"] = ipAllowlist.map { .array($0.entries.map(JSONValue.string)) }
         object["starts_at"] = startsAt.map { .string(WireCoding.formatTimestamp($0)) }
         object["expires_at"] = expiresAt.map { .string(WireCoding.formatTimestamp($0)) }
         return .object(object)

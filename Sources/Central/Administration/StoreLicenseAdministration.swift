@@ -25,7 +25,6 @@ public struct StoreLicenseAdministration: LicenseAdministration {
         let validityDays = draft.days ?? plan.validityDays
         let startsAt = draft.startsAt ?? now
         let fromFirstUse = draft.expiryFromFirstUse ?? false
-        let allowlist = (try? IPAllowlist.parse(draft.ipAllowlist ?? []).get()) ?? IPAllowlist(blocks: [])
         let license = License(
             id: License.newID(), keyPrefix: key.visiblePrefix, customerName: draft.customerName,
             customerEmail: draft.customerEmail, plan: plan.name, status: .active, createdAt: now, updatedAt: now,
@@ -36,7 +35,7 @@ public struct StoreLicenseAdministration: LicenseAdministration {
             sessionLimit: draft.sessions ?? plan.sessionLimit, sessionsUsed: 0,
             dailyCapMs: (draft.dailyMinutes ?? plan.dailyMinutes).map(Milliseconds.fromMinutes),
             maxConcurrent: draft.concurrent ?? plan.maxConcurrent, maxDevices: draft.devices ?? plan.maxDevices,
-            ipAllowlist: allowlist, notes: draft.notes ?? "", lastUsedAt: nil)
+            ipAllowlist: draft.ipAllowlist ?? IPAllowlist(blocks: []), notes: draft.notes ?? "", lastUsedAt: nil)
         try await store.insertLicense(license, keyHash: key.hash, actor: actor)
         return CreatedLicense(key: key.value, license: try await view(license, now: now))
     }

@@ -36,7 +36,7 @@ struct LicenseCommand: AsyncParsableCommand {
             draft.concurrent = concurrent
             draft.devices = devices
             draft.dailyMinutes = dailyMinutes
-            draft.ipAllowlist = ip.isEmpty ? nil : ip
+            draft.ipAllowlist = try parseAllowlist(ip)
             draft.notes = notes
             draft.expiryFromFirstUse = fromFirstUse ? true : nil
             // The same validation the API applies, before anything is written.
@@ -104,7 +104,7 @@ struct LicenseCommand: AsyncParsableCommand {
             patch.concurrent = concurrent
             patch.devices = devices
             patch.dailyMinutes = dailyMinutes.map { .set($0) }
-            patch.ipAllowlist = ip.isEmpty ? nil : ip
+            patch.ipAllowlist = try parseAllowlist(ip)
             patch.notes = notes
             _ = try LicensePatch(json: try JSONObjectReader(value: patch.json, allowed: LicensePatch.fields))
             try printLicense(try await options.administration().updateLicense(id: id, patch), options)
@@ -210,6 +210,15 @@ struct LicenseCommand: AsyncParsableCommand {
 }
 
 extension LicenseStatus: ExpressibleByArgument {}
+
+/// `--ip` flags as an allowlist; nil when none were given.
+func parseAllowlist(_ entries: [String]) throws -> IPAllowlist? {
+    guard !entries.isEmpty else { return nil }
+    switch IPAllowlist.parse(entries) {
+    case .success(let list): return list
+    case .failure(let invalid): throw ValidationError("ip_allowlist: '\(invalid.entry)' is not an IPv4 or IPv6 CIDR block.")
+    }
+}
 
 func printLicense(_ license: LicenseView, _ options: AdministrationOptions) throws {
     if options.json { return try CLIOutput.json(license) }

@@ -24,6 +24,8 @@ public func buildApplication(
         observer: observer)
 
     let router = Router(context: CentralRequestContext.self)
+    // Method and path only: headers carry license keys and the admin token.
+    router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: ErrorResponseMiddleware())
     OpsController(services: services).addRoutes(to: router)

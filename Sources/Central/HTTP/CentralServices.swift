@@ -25,9 +25,11 @@ struct CentralServices: Sendable {
         if let retry = licenseAuthLimiter.retryAfter(ip: ip, now: now) {
             throw APIError(.tooManyRequests, .rateLimited, "Too many failed license authentications from this address. Try again later.", retryAfterSeconds: retry)
         }
-        guard let text = request.bearerToken ?? request.header("x-license-key"), !text.isEmpty else {
+        guard let presented = request.bearerToken ?? request.header("x-license-key"), !presented.isEmpty else {
             throw licenseAuthFailure(ip: ip, APIError(.unauthorized, .licenseKeyMissing, "Send the license key in 'Authorization: Bearer <key>' or 'X-License-Key'."))
         }
+        // People retype keys: case and surrounding spaces do not matter.
+        let text = presented.trimmingCharacters(in: .whitespaces).uppercased()
         guard LicenseKey.isWellFormed(text) else {
             throw licenseAuthFailure(ip: ip, APIError(.unauthorized, .licenseKeyMalformed, "The license key is not in the format central issues."))
         }

@@ -53,9 +53,12 @@ struct CentralFixture {
         return (created.key, created.license.id)
     }
 
-    func withLiveServer<T: Sendable>(_ body: @Sendable (LiveCentral) async throws -> T) async throws -> T {
-        var logger = Logger(label: "central-test")
-        logger.logLevel = .warning
+    func withLiveServer<T: Sendable>(
+        logger: Logger? = nil, _ body: @Sendable (LiveCentral) async throws -> T
+    ) async throws -> T {
+        var quiet = Logger(label: "central-test")
+        quiet.logLevel = .warning
+        let logger = logger ?? quiet
         let app = try buildApplication(configuration: configuration, store: store, clock: clock, logger: logger)
         return try await app.test(.live) { client in
             try await body(LiveCentral(client: client))

@@ -18,8 +18,11 @@ enum SQLiteRows {
         let allowlistJSON: String = row["ip_allowlist"]
         var allowlist = IPAllowlist(blocks: [])
         if allowlistJSON != "[]" {
-            let entries = (try? JSONDecoder().decode([String].self, from: Data(allowlistJSON.utf8))) ?? []
-            allowlist = (try? IPAllowlist.parse(entries).get()) ?? allowlist
+            // A damaged allowlist must not open the license to every address: fail the read instead.
+            guard let entries = try? JSONDecoder().decode([String].self, from: Data(allowlistJSON.utf8)),
+                  case .success(let parsed) = IPAllowlist.parse(entries)
+            else { throw StoreError.notReady("license \(row["id"] as String? ?? "?") has an unreadable ip_allowlist") }
+            allowlist = parsed
         }
         return License(
             id: row["id"], keyPrefix: row["key_prefix"], customerName: row["customer_name"],
