@@ -88,12 +88,15 @@ public struct AuditQuery: Sendable, Equatable {
 
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case notReady(String)
+    /// A stored row that cannot be read back; refused rather than guessed at.
+    case corruptRow(String)
     case invalidCursor
     case duplicateKey
 
     public var description: String {
         switch self {
         case .notReady(let why): "store not ready: \(why)"
+        case .corruptRow(let what): "corrupt row: \(what)"
         case .invalidCursor: "invalid cursor"
         case .duplicateKey: "duplicate license key"
         }

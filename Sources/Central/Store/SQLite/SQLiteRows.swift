@@ -13,7 +13,7 @@ enum SQLiteRows {
     static func license(_ row: Row) throws -> License {
         let statusText: String = row["status"]
         guard let status = LicenseStatus(rawValue: statusText) else {
-            throw StoreError.notReady("unknown license status \(statusText)")
+            throw StoreError.corruptRow("unknown license status \(statusText)")
         }
         let allowlistJSON: String = row["ip_allowlist"]
         var allowlist = IPAllowlist(blocks: [])
@@ -21,7 +21,7 @@ enum SQLiteRows {
             // A damaged allowlist must not open the license to every address: fail the read instead.
             guard let entries = try? JSONDecoder().decode([String].self, from: Data(allowlistJSON.utf8)),
                   case .success(let parsed) = IPAllowlist.parse(entries)
-            else { throw StoreError.notReady("license \(row["id"] as String? ?? "?") has an unreadable ip_allowlist") }
+            else { throw StoreError.corruptRow("license \(row["id"] as String? ?? "?") has an unreadable ip_allowlist") }
             allowlist = parsed
         }
         return License(
