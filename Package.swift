@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeAgentTests",
-            dependencies: ["EdgeAgent"],
+            dependencies: ["EdgeAgent", "Protocol", "COpus"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -41,9 +41,9 @@ public enum WireCoding {
 
     /// Accepts timestamps with or without fractional seconds, and plain `YYYY-MM-DD` dates (midnight UTC).
     public static func parseTimestamp(_ text: String) -> Date? {
-        if let date = try? fractionalStyle.parse(text) { return date }
-        if let date = try? wholeSecondStyle.parse(text) { return date }
-        if text.count == 10, let date = try? wholeSecondStyle.parse(text + "T00:00:00Z") { return date }
-        return nil
+        let parsed = (try? fractionalStyle.parse(text)) ?? (try? wholeSecondStyle.parse(text))
+            ?? (text.count == 10 ? try? wholeSecondStyle.parse(text + "T00:00:00Z") : nil)
+        // Canonical to the millisecond, so a timestamp decodes to the same Date it was encoded from.
+        return parsed.map { Date(timeIntervalSince1970: ($0.timeIntervalSince1970 * 1000).rounded() / 1000) }
     }
 }

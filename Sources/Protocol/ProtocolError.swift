@@ -1,0 +1,33 @@
+/// A message or frame that cannot be accepted. Decoding maps every malformed input to one of
+/// these; it never traps.
+public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var code: ErrorCode
+    public var message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+extension ErrorCode {
+    // Protocol errors: the stream stays open unless the error says otherwise.
+    public static let malformedMessage = ErrorCode("malformed_message")
+    public static let unknownMessageType = ErrorCode("unknown_message_type")
+    public static let unsupportedVersion = ErrorCode("unsupported_version")
+    public static let invalidMessage = ErrorCode("invalid_message")
+    public static let malformedFrame = ErrorCode("malformed_frame")
+    public static let frameTooLarge = ErrorCode("frame_too_large")
+    public static let invalidOpusPacket = ErrorCode("invalid_opus_packet")
+    public static let unexpectedMessage = ErrorCode("unexpected_message")
+
+    // Why a stream stopped (`stopped.reason`), besides the admission codes.
+    public static let clientStop = ErrorCode("client_stop")
+    public static let stoppedByAdmin = ErrorCode("stopped_by_admin")
+    public static let edgeTimeout = ErrorCode("edge_timeout")
+    public static let serverShutdown = ErrorCode("server_shutdown")
+    public static let providerUnavailable = ErrorCode("provider_unavailable")
+    public static let unsupportedLanguagePair = ErrorCode("unsupported_language_pair")
+}
