@@ -28,6 +28,10 @@ extension ErrorCode {
     public static let stoppedByAdmin = ErrorCode("stopped_by_admin")
     public static let edgeTimeout = ErrorCode("edge_timeout")
     public static let serverShutdown = ErrorCode("server_shutdown")
+    /// Set on sessions that a crash left open, when central starts again.
+    public static let serverRestart = ErrorCode("server_restart")
+    /// The connection dropped and no resume came within the resume window.
+    public static let connectionLost = ErrorCode("connection_lost")
     public static let providerUnavailable = ErrorCode("provider_unavailable")
     public static let unsupportedLanguagePair = ErrorCode("unsupported_language_pair")
 }

@@ -14,6 +14,8 @@ public struct CentralConfiguration: Sendable {
     /// Peers whose `X-Forwarded-For` is believed (a reverse proxy in front of central).
     public var trustedProxies: [CIDRBlock] = []
     public var logLevel = "info"
+    /// Live-stream timings (edge timeout, resume window, …).
+    public var stream = StreamSettings()
 
     public init() {}
 
@@ -60,6 +62,12 @@ public struct CentralConfiguration: Sendable {
             configuration.trustedProxies = try parseProxies(proxies)
         }
         if let level = environment["LOG_LEVEL"], !level.isEmpty { configuration.logLevel = level }
+        if let timeout = environment["EDGE_TIMEOUT_SECONDS"] {
+            configuration.stream.edgeTimeout = try parseSeconds(timeout, name: "EDGE_TIMEOUT_SECONDS")
+        }
+        if let window = environment["RESUME_WINDOW_SECONDS"] {
+            configuration.stream.resumeWindow = try parseSeconds(window, name: "RESUME_WINDOW_SECONDS")
+        }
         return configuration
     }
 
@@ -68,6 +76,13 @@ public struct CentralConfiguration: Sendable {
             throw ConfigurationError.invalid(name: name, value: text, expected: "a port number 0-65535")
         }
         return port
+    }
+
+    static func parseSeconds(_ text: String, name: String) throws -> TimeInterval {
+        guard let seconds = TimeInterval(text), seconds >= 1, seconds <= 3600 else {
+            throw ConfigurationError.invalid(name: name, value: text, expected: "a number of seconds from 1 to 3600")
+        }
+        return seconds
     }
 
     static func parseProxies(_ text: String) throws -> [CIDRBlock] {

@@ -5,6 +5,7 @@ import Protocol
 /// `/v1/admin/…`: licenses, usage, audit and plans, for the vendor's operators.
 struct AdminController {
     let services: CentralServices
+    let registry: StreamRegistry
 
     func addRoutes(to group: RouterGroup<CentralRequestContext>) {
         group.post("licenses", use: create)
@@ -15,6 +16,8 @@ struct AdminController {
         group.post("licenses/{id}/{action}", use: act)
         group.get("usage", use: usage)
         group.get("audit", use: audit)
+        group.get("sessions", use: liveSessions)
+        group.delete("sessions/{id}", use: stopSession)
         group.get("plans", use: plans)
         group.put("plans/{name}", use: savePlan)
     }
@@ -119,6 +122,31 @@ struct AdminController {
                 limit: try query.value("limit") { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } } ?? 100,
                 before: try query.value("before") { Int64($0) }))
         return try jsonResponse(AuditBody(entries: entries))
+    }
+
+    struct SessionsBody: Encodable {
+        var sessions: [LiveSessionView]
+    }
+
+    @Sendable func liveSessions(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        var views: [LiveSessionView] = []
+        for session in registry.all {
+            views.append(await session.snapshot())
+        }
+        return try jsonResponse(SessionsBody(sessions: views.sorted { $0.startedAt < $1.startedAt }))
+    }
+
+    @Sendable func stopSession(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard let session = registry.session(id: id) else {
+            throw APIError(.notFound, .notFound, "No live session '\(id)'.")
+        }
+        let administration = administration(request, context)
+        await session.stop(.stoppedByAdmin, "Stopped by the vendor's operator.")
+        try await services.store.appendAudit(
+            action: "session.stop", licenseID: session.licenseID, detail: id, actor: administration.actor,
+            now: services.clock.now())
+        return try jsonResponse(await session.snapshot())
     }
 
     struct PlansBody: Encodable {

@@ -2,13 +2,15 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Protocol
+import ServiceLifecycle
 
 /// Assembles central: store, clock, middleware and every route, in one place.
 public func buildApplication(
     configuration: CentralConfiguration,
     store: any CentralStore,
     clock: any WallClock = SystemWallClock(),
-    observer: (any LicenseChangeObserver)? = nil,
+    provider: any SpeechProvider = DemoSpeechProvider(),
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -16,26 +18,53 @@ public func buildApplication(
         throw CentralConfiguration.ConfigurationError.invalid(
             name: "ADMIN_TOKEN", value: "", expected: "an admin token (ADMIN_TOKEN, ADMIN_TOKEN_FILE or --generate-admin-token)")
     }
+    let registry = StreamRegistry()
+    let tickets = StreamTicketBook()
     let services = CentralServices(
         store: store, clock: clock, configuration: configuration, metrics: CentralMetrics(),
         licenseAuthLimiter: AuthFailureLimiter(limit: configuration.authFailuresPerMinute),
         adminAuthLimiter: AuthFailureLimiter(limit: configuration.authFailuresPerMinute),
         clientAddress: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
-        observer: observer)
+        observer: registry)
+    let streams = StreamEnvironment(
+        store: store, clock: clock, provider: provider, settings: configuration.stream, leaseTTL: configuration.leaseTTL,
+        metrics: services.metrics, registry: registry, logger: logger)
 
     let router = Router(context: CentralRequestContext.self)
     // Method and path only: headers carry license keys and the admin token.
     router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: ErrorResponseMiddleware())
-    OpsController(services: services).addRoutes(to: router)
-    LicenseController(services: services).addRoutes(to: router)
-    AdminController(services: services).addRoutes(
+    OpsController(services: services, registry: registry).addRoutes(to: router)
+    LicenseController(services: services, registry: registry, tickets: tickets).addRoutes(to: router)
+    AdminController(services: services, registry: registry).addRoutes(
         to: router.group("/v1/admin").add(middleware: AdminAuthMiddleware(adminToken: adminToken, services: services)))
 
-    return Application(
+    let streamRouter = Router(context: StreamRequestContext.self)
+    StreamEndpoint(environment: streams, tickets: tickets).addRoutes(to: streamRouter)
+
+    var app = Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: streamRouter, configuration: .init(ws: .init(maxFrameSize: ControlMessage.maxTextBytes))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "central"),
+        services: [StreamShutdownService(registry: registry)],
         onServerRunning: onServerRunning,
         logger: logger)
+    app.beforeServerStarts {
+        // Sessions a crash left open are billed up to their last checkpoint; their leases go.
+        let settled = try await store.settleOpenStreamSessions(now: clock.now())
+        if settled > 0 { logger.notice("settled sessions left open by a previous run", metadata: ["count": "\(settled)"]) }
+    }
+    return app
+}
+
+/// On graceful shutdown, stops every live stream so each bills its last audio and frees its lease.
+struct StreamShutdownService: Service {
+    let registry: StreamRegistry
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await registry.stopAll()
+    }
 }

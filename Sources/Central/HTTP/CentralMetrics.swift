@@ -7,6 +7,8 @@ public final class CentralMetrics: Sendable {
         var requests: [String: Int] = [:]
         var admissions: [String: Int] = [:]
         var authFailures: [String: Int] = [:]
+        var frames: [String: Int] = [:]
+        var streamEvents: [String: Int] = [:]
     }
 
     private let counters = Mutex(Counters())
@@ -25,7 +27,16 @@ public final class CentralMetrics: Sendable {
         counters.withLock { $0.authFailures["kind=\"\(kind)\"", default: 0] += 1 }
     }
 
-    func render(activeLeases: Int) -> String {
+    /// Audio frames by outcome: accepted, duplicate, gap, rejected, dropped_provider_backpressure, dropped_slow_edge.
+    func recordFrame(_ outcome: String) {
+        counters.withLock { $0.frames["outcome=\"\(outcome)\"", default: 0] += 1 }
+    }
+
+    func recordStreamEvent(_ event: String) {
+        counters.withLock { $0.streamEvents["event=\"\(event)\"", default: 0] += 1 }
+    }
+
+    func render(activeLeases: Int, liveStreams: Int = 0) -> String {
         let snapshot = counters.withLock { $0 }
         var lines: [String] = []
         func family(_ name: String, _ type: String, _ help: String, _ values: [String: Int]) {
@@ -38,6 +49,11 @@ public final class CentralMetrics: Sendable {
         family("central_http_requests_total", "counter", "HTTP requests by method and status.", snapshot.requests)
         family("central_admissions_total", "counter", "Admission decisions by result.", snapshot.admissions)
         family("central_auth_failures_total", "counter", "Failed authentications by kind.", snapshot.authFailures)
+        family("central_stream_frames_total", "counter", "Audio frames and control messages by outcome.", snapshot.frames)
+        family("central_stream_events_total", "counter", "Stream lifecycle events (started, detached, resumed, stopped_<reason>).", snapshot.streamEvents)
+        lines.append("# HELP central_live_streams Streaming sessions currently live (connected or awaiting resume).")
+        lines.append("# TYPE central_live_streams gauge")
+        lines.append("central_live_streams \(liveStreams)")
         lines.append("# HELP central_active_leases Concurrency leases currently held.")
         lines.append("# TYPE central_active_leases gauge")
         lines.append("central_active_leases \(activeLeases)")

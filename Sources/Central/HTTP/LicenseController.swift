@@ -5,6 +5,8 @@ import Protocol
 /// The edge-facing endpoints: quota, and admission with its concurrency lease.
 struct LicenseController {
     let services: CentralServices
+    let registry: StreamRegistry
+    let tickets: StreamTicketBook
 
     func addRoutes(to router: Router<CentralRequestContext>) {
         router.get("/v1/license/quota", use: quota)
@@ -20,19 +22,27 @@ struct LicenseController {
 
     struct AdmittedBody: Encodable {
         var sessionID: String
-        var lease: Lease
+        var resumed: Bool
+        var streamToken: String
+        var streamPath = "/v1/stream"
+        var streamTokenTTLSeconds: Double
+        var lease: Lease?
         var leaseTTLSeconds: Double
         var quota: QuotaSnapshot
 
         enum CodingKeys: String, CodingKey {
             case sessionID = "session_id"
+            case resumed
+            case streamToken = "stream_token"
+            case streamPath = "stream_path"
+            case streamTokenTTLSeconds = "stream_token_ttl_seconds"
             case lease
             case leaseTTLSeconds = "lease_ttl_seconds"
             case quota
         }
     }
 
-    static let admissionFields: Set<String> = ["device_id", "holder"]
+    static let admissionFields: Set<String> = ["device_id", "holder", "resume_session_id"]
 
     /// One admission: every check and the lease in a single store transaction.
     @Sendable func admit(_ request: Request, context: CentralRequestContext) async throws -> Response {
@@ -45,19 +55,51 @@ struct LicenseController {
         let holder = try body.string("holder", maxLength: 200)
         let now = services.clock.now()
         let ttl = services.configuration.leaseTTL
+        if let resumeID = try body.string("resume_session_id", maxLength: 100) {
+            return try await resume(resumeID, key: key, device: device, ip: ip, now: now)
+        }
         let decision = try await services.store.admit(
             AdmissionRequest(licenseKey: key.value, deviceFingerprint: device, clientIP: ip, holder: holder),
             keyHash: key.hash, leaseTTL: ttl, now: now)
         switch decision {
         case .admitted(let lease, let quota):
             services.metrics.recordAdmission(result: "admitted")
+            let token = tickets.issue(StreamTicket(
+                sessionID: lease.id, licenseID: lease.licenseID, leaseID: lease.id, deviceFingerprint: device,
+                clientIP: ip, resume: false, expiresAt: now.addingTimeInterval(tickets.lifetime)))
             return try jsonResponse(
-                AdmittedBody(sessionID: lease.id, lease: lease, leaseTTLSeconds: ttl, quota: quota), status: .created)
+                AdmittedBody(
+                    sessionID: lease.id, resumed: false, streamToken: token, streamTokenTTLSeconds: tickets.lifetime,
+                    lease: lease, leaseTTLSeconds: ttl, quota: quota),
+                status: .created)
         case .refused(let code, _):
             services.metrics.recordAdmission(result: code.rawValue)
             let error = AdmissionRefusal.error(for: code, now: now, leaseTTL: ttl)
             throw code == .licenseNotFound ? services.licenseAuthFailure(ip: ip, error) : error
         }
+    }
+
+    /// A dropped edge continues its session: same session, same lease, no new session charge.
+    private func resume(_ sessionID: String, key: LicenseKey, device: String, ip: String, now: Date) async throws -> Response {
+        guard let license = try await services.store.license(keyHash: key.hash) else {
+            throw services.licenseAuthFailure(ip: ip, AdmissionRefusal.error(for: .licenseNotFound, now: now))
+        }
+        guard let session = registry.session(id: sessionID), session.licenseID == license.id,
+              session.deviceFingerprint == device, await session.isResumable
+        else {
+            throw APIError(.conflict, .sessionNotResumable, "Session '\(sessionID)' cannot be resumed: it ended or belongs to another device. Start a new session.")
+        }
+        if let (code, _) = StreamSession.stopReason(license: license, now: now) {
+            throw AdmissionRefusal.error(for: code, now: now, leaseTTL: services.configuration.leaseTTL)
+        }
+        let token = tickets.issue(StreamTicket(
+            sessionID: sessionID, licenseID: license.id, leaseID: sessionID, deviceFingerprint: device, clientIP: ip,
+            resume: true, expiresAt: now.addingTimeInterval(tickets.lifetime)))
+        services.metrics.recordAdmission(result: "resumed")
+        return try jsonResponse(AdmittedBody(
+            sessionID: sessionID, resumed: true, streamToken: token, streamTokenTTLSeconds: tickets.lifetime, lease: nil,
+            leaseTTLSeconds: services.configuration.leaseTTL,
+            quota: try await services.store.quota(for: license, now: now)))
     }
 
     struct LeaseBody: Encodable {

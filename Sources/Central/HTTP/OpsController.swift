@@ -5,6 +5,7 @@ import Protocol
 /// Liveness, readiness and metrics, unauthenticated, for load balancers and Prometheus.
 struct OpsController {
     let services: CentralServices
+    let registry: StreamRegistry
 
     func addRoutes(to router: Router<CentralRequestContext>) {
         router.get("/healthz") { _, _ in try jsonResponse(["status": "ok"]) }
@@ -26,6 +27,6 @@ struct OpsController {
         let leases = (try? await services.store.activeLeaseCount(now: services.clock.now())) ?? 0
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: services.metrics.render(activeLeases: leases))))
+            body: .init(byteBuffer: ByteBuffer(string: services.metrics.render(activeLeases: leases, liveStreams: registry.count))))
     }
 }

@@ -45,6 +45,22 @@ public protocol CentralStore: Sendable {
     func ledger(licenseID: String) async throws -> [LedgerEntry]
     func usage(_ query: UsageQuery) async throws -> UsageReport
 
+    // Streaming sessions.
+    func openStreamSession(_ session: StreamSessionRecord) async throws
+    /// Bills the session up to `acceptedMs` of audio in one transaction: debits only what exceeds
+    /// the stored watermark (so a replayed checkpoint changes nothing), never past the limit, and
+    /// counts the session against the session quota at its first audio.
+    /// The same transaction renews the session's lease for `leaseTTL`.
+    func checkpointStreamSession(
+        id: String, acceptedMs: Int64, lastSequence: Int64, leaseTTL: TimeInterval, now: Date
+    ) async throws -> CheckpointResult
+    func closeStreamSession(id: String, reason: ErrorCode, now: Date) async throws
+    /// After a crash: closes every session still marked live (billing stays at its last
+    /// checkpoint) and drops their leases. Returns how many it settled.
+    func settleOpenStreamSessions(now: Date) async throws -> Int
+    func streamSession(id: String) async throws -> StreamSessionRecord?
+    func liveStreamSessions() async throws -> [StreamSessionRecord]
+
     // Audit.
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
     func appendAudit(action: String, licenseID: String?, detail: String?, actor: Actor, now: Date) async throws

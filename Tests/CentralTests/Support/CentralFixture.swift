@@ -20,18 +20,25 @@ struct CentralFixture {
     let clock: ManualClock
     var configuration: CentralConfiguration
 
-    init(configure: (inout CentralConfiguration) -> Void = { _ in }) throws {
+    /// When true the live server runs on the real clock (streaming needs time to pass);
+    /// licenses are then created "now" too.
+    let realTime: Bool
+
+    init(realTime: Bool = false, configure: (inout CentralConfiguration) -> Void = { _ in }) throws {
+        self.realTime = realTime
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("central-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         databasePath = directory.appendingPathComponent("central.sqlite").path
         store = try SQLiteCentralStore(path: databasePath)
-        clock = ManualClock()
+        clock = realTime ? ManualClock(Date()) : ManualClock()
         var configuration = CentralConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configuration.adminToken = Self.adminToken
         // Tests pick the client address with X-Forwarded-For from loopback.
         configuration.trustedProxies = [CIDRBlock("127.0.0.0/8"), CIDRBlock("::1")].compactMap { $0 }
+        // Streams tick fast in tests so checkpoints and timeouts show within test timeouts.
+        configuration.stream.tickInterval = .milliseconds(200)
         configure(&configuration)
         self.configuration = configuration
     }
@@ -59,7 +66,8 @@ struct CentralFixture {
         var quiet = Logger(label: "central-test")
         quiet.logLevel = .warning
         let logger = logger ?? quiet
-        let app = try buildApplication(configuration: configuration, store: store, clock: clock, logger: logger)
+        let serverClock: any WallClock = realTime ? SystemWallClock() : clock
+        let app = try buildApplication(configuration: configuration, store: store, clock: serverClock, logger: logger)
         return try await app.test(.live) { client in
             try await body(LiveCentral(client: client))
         }

@@ -319,21 +319,24 @@ public final class SQLiteCentralStore: CentralStore {
     }
 
     public func recordSessionStart(licenseID: String, sessionID: String, now: Date) async throws -> Bool {
-        try await pool.write { db in
-            let key = "session_start:\(sessionID)"
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM ledger WHERE idempotency_key = ?", arguments: [key]) == true {
-                return false
-            }
-            guard let license = try Self.license(db, id: licenseID) else { throw DebitError.licenseNotFound }
-            try db.execute(
-                sql: "UPDATE licenses SET sessions_used = sessions_used + 1, last_used_at = ? WHERE id = ?",
-                arguments: [Milliseconds.from(now), licenseID])
-            try Self.appendLedger(
-                db, licenseID: licenseID, sessionID: sessionID, kind: .sessionStart, requestedMs: 0, amountMs: 0,
-                balanceBefore: license.remainingMs, balanceAfter: license.remainingMs, reason: "session_start",
-                idempotencyKey: key, now: now)
-            return true
+        try await pool.write { db in try Self.countSessionStart(db, licenseID: licenseID, sessionID: sessionID, now: now) }
+    }
+
+    /// Counts a session once: the ledger's unique idempotency key makes a second call a no-op.
+    static func countSessionStart(_ db: Database, licenseID: String, sessionID: String, now: Date) throws -> Bool {
+        let key = "session_start:\(sessionID)"
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM ledger WHERE idempotency_key = ?", arguments: [key]) == true {
+            return false
         }
+        guard let license = try Self.license(db, id: licenseID) else { throw DebitError.licenseNotFound }
+        try db.execute(
+            sql: "UPDATE licenses SET sessions_used = sessions_used + 1, last_used_at = ? WHERE id = ?",
+            arguments: [Milliseconds.from(now), licenseID])
+        try Self.appendLedger(
+            db, licenseID: licenseID, sessionID: sessionID, kind: .sessionStart, requestedMs: 0, amountMs: 0,
+            balanceBefore: license.remainingMs, balanceAfter: license.remainingMs, reason: "session_start",
+            idempotencyKey: key, now: now)
+        return true
     }
 
     public func ledger(licenseID: String) async throws -> [LedgerEntry] {

@@ -104,6 +104,29 @@ enum SQLiteMigrations {
                 try SQLiteRows.upsert(plan, db: db, now: 0)
             }
         }
+        migrator.registerMigration("v2_stream_sessions") { db in
+            try db.execute(sql: """
+                CREATE TABLE stream_sessions (
+                    id TEXT PRIMARY KEY,
+                    license_id TEXT NOT NULL,
+                    lease_id TEXT NOT NULL,
+                    device_fingerprint TEXT NOT NULL,
+                    client_ip TEXT NOT NULL,
+                    provider TEXT NOT NULL,
+                    source_language TEXT NOT NULL,
+                    target_language TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('live', 'closed')),
+                    started_at INTEGER NOT NULL,
+                    first_audio_at INTEGER,
+                    last_checkpoint_at INTEGER,
+                    billed_ms INTEGER NOT NULL DEFAULT 0,
+                    last_sequence INTEGER NOT NULL DEFAULT -1,
+                    ended_at INTEGER,
+                    stop_reason TEXT
+                ) WITHOUT ROWID;
+                CREATE INDEX stream_sessions_live ON stream_sessions(status, license_id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,66 @@
+import Foundation
+import Protocol
+
+/// What a provider session is asked to do.
+public struct ProviderSessionConfiguration: Sendable, Equatable {
+    public var sessionID: String
+    public var sourceLanguage: String
+    public var targetLanguage: String?
+    public var codec: CodecParameters
+
+    public init(sessionID: String, sourceLanguage: String, targetLanguage: String?, codec: CodecParameters) {
+        self.sessionID = sessionID
+        self.sourceLanguage = sourceLanguage
+        self.targetLanguage = targetLanguage
+        self.codec = codec
+    }
+}
+
+/// What comes back from a provider.
+public enum ProviderEvent: Sendable, Equatable {
+    case transcript(ResultMessage)
+    case translation(ResultMessage)
+    /// The provider failed; the session stops with this code.
+    case failed(ErrorCode, String)
+}
+
+/// The provider's own account of what it processed, kept beside our metering.
+public struct ProviderUsage: Sendable, Equatable {
+    public var audioMs: Int64
+
+    public init(audioMs: Int64) {
+        self.audioMs = audioMs
+    }
+}
+
+/// The seam to a speech service (DashScope, the demo, a test fake).
+public protocol SpeechProvider: Sendable {
+    var info: ProviderInfo { get }
+    /// Language pairs this provider accepts; `nil` target means transcription only.
+    func supports(source: String, target: String?) -> Bool
+    func openSession(_ configuration: ProviderSessionConfiguration) async throws -> any SpeechProviderSession
+}
+
+/// One live provider task.
+public protocol SpeechProviderSession: Sendable {
+    /// Results, in order; finishes after `finish()` or a failure.
+    var events: AsyncStream<ProviderEvent> { get }
+    /// Hands one frame to the provider without waiting. Returns false when the provider's
+    /// bounded queue is full: the frame is then not accepted (and not billed).
+    func send(_ frame: AudioFrame) -> Bool
+    /// No more audio: flush, wait for the last results, report usage.
+    func finish() async -> ProviderUsage
+    /// Stop at once, dropping whatever is queued.
+    func cancel()
+}
+
+/// A provider that could not open a session, with our stable code.
+public struct ProviderError: Error, Equatable, Sendable {
+    public var code: ErrorCode
+    public var message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

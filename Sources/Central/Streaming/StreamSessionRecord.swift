@@ -1,0 +1,63 @@
+import Foundation
+import Protocol
+
+/// A streaming session as the store keeps it: who streams, what has been billed, and how it ended.
+public struct StreamSessionRecord: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable {
+        case live
+        case closed
+    }
+
+    public var id: String
+    public var licenseID: String
+    public var leaseID: String
+    public var deviceFingerprint: String
+    public var clientIP: String
+    public var provider: String
+    public var sourceLanguage: String
+    public var targetLanguage: String?
+    public var status: Status
+    public var startedAt: Date
+    public var firstAudioAt: Date?
+    public var lastCheckpointAt: Date?
+    /// Audio billed so far (the watermark that makes checkpoints idempotent).
+    public var billedMs: Int64
+    /// Highest contiguous sequence number accepted at the last checkpoint; -1 before any.
+    public var lastSequence: Int64
+    public var endedAt: Date?
+    public var stopReason: ErrorCode?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case licenseID = "license_id"
+        case leaseID = "lease_id"
+        case deviceFingerprint = "device_fingerprint"
+        case clientIP = "client_ip"
+        case provider
+        case sourceLanguage = "source_language"
+        case targetLanguage = "target_language"
+        case status
+        case startedAt = "started_at"
+        case firstAudioAt = "first_audio_at"
+        case lastCheckpointAt = "last_checkpoint_at"
+        case billedMs = "billed_ms"
+        case lastSequence = "last_sequence"
+        case endedAt = "ended_at"
+        case stopReason = "stop_reason"
+    }
+}
+
+/// What a checkpoint did, and what the license has left afterwards.
+public struct CheckpointResult: Sendable, Equatable {
+    /// The session's billed total after this checkpoint.
+    public var billedMs: Int64
+    /// Milliseconds this checkpoint added (0 when replayed or nothing new).
+    public var appliedMs: Int64
+    /// The license's remaining time, the daily allowance included, after the checkpoint.
+    public var remainingMs: Int64
+    /// True when this checkpoint was the session's first audio and counted it as a session.
+    public var countedSession: Bool
+    /// The license after the checkpoint (nil when it was deleted meanwhile).
+    public var license: License?
+    public var quota: QuotaSnapshot?
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// Timings of the live stream. Defaults are the documented contract; tests shorten them.
+public struct StreamSettings: Sendable {
+    /// How often a live session checkpoints its usage and pushes quota (the contract says at
+    /// least every 2 s and every 1 s respectively).
+    public var tickInterval: Duration = .milliseconds(900)
+    /// A connected edge that sends nothing (no audio, no heartbeat) for this long is stopped.
+    public var edgeTimeout: TimeInterval = 15
+    /// A session whose connection dropped waits this long for the edge to resume it.
+    public var resumeWindow: TimeInterval = 30
+    /// How long a connection may take to send `start` after the upgrade.
+    public var startTimeout: Duration = .seconds(10)
+    /// Central's own heartbeat period.
+    public var heartbeatInterval: TimeInterval = 5
+    /// Accepted frames between acks.
+    public var framesPerAck = 10
+    /// Control messages queued for a slow edge before the newest are dropped.
+    public var outboundCapacity = 128
+
+    public init() {}
+}
