@@ -1,0 +1,65 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+
+/// The real `central` executable running as a child process, for tests that kill it.
+final class CentralProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test's own task.
+    let process: Process
+    let port: Int
+
+    init(databasePath: String, port: Int, adminToken: String) throws {
+        self.port = port
+        process = Process()
+        process.executableURL = CommandRunner.productsDirectory.appendingPathComponent("central")
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--database-url", "sqlite:\(databasePath)", "--log-level", "warning"]
+        process.environment = ["PATH": "/usr/bin:/bin", "ADMIN_TOKEN": adminToken, "HOME": NSTemporaryDirectory()]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits until `/healthz` answers.
+    func waitUntilServing(timeout: Duration = .seconds(15)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz")
+            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)), response.status == .ok {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("central did not start on port \(port)")
+    }
+
+    /// SIGKILL: no graceful shutdown, no final checkpoint.
+    func kill() {
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// A TCP port nobody listens on right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
