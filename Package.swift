@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "central", targets: ["CentralCommand"]),
         .executable(name: "edge-agent", targets: ["EdgeAgentCommand"]),
         .executable(name: "central-bench", targets: ["CentralBenchmark"]),
+        .executable(name: "loadgen", targets: ["LoadGenerator"]),
         .library(name: "Protocol", targets: ["Protocol"]),
         .library(name: "Central", targets: ["Central"]),
         .library(name: "EdgeAgent", targets: ["EdgeAgent"]),
@@ -64,6 +65,18 @@ let package = Package(
                 "Central",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "LoadGenerator",
+            dependencies: [
+                "Protocol",
+                "COpus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -56,10 +56,22 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "central")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let store = try configuration.database.openStore()
-        let app = try buildApplication(configuration: configuration, store: store, logger: logger)
+        raiseOpenFileLimit(logger: logger)
+        let provider: any SpeechProvider = configuration.speechProvider == "null" ? NullSpeechProvider() : DemoSpeechProvider()
+        let app = try buildApplication(configuration: configuration, store: store, provider: provider, logger: logger)
         logger.info("central starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.database)",
         ])
         try await app.runService()
+    }
+
+    /// Each stream is a socket: lift the soft descriptor limit to the hard one.
+    func raiseOpenFileLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+            logger.warning("could not raise the open file limit")
+        }
     }
 }

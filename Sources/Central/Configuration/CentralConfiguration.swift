@@ -14,6 +14,8 @@ public struct CentralConfiguration: Sendable {
     /// Peers whose `X-Forwarded-For` is believed (a reverse proxy in front of central).
     public var trustedProxies: [CIDRBlock] = []
     public var logLevel = "info"
+    /// `demo` (default, no provider keys needed) or `null` (accepts audio, returns nothing; load tests).
+    public var speechProvider = "demo"
     /// Live-stream timings (edge timeout, resume window, …).
     public var stream = StreamSettings()
 
@@ -62,6 +64,12 @@ public struct CentralConfiguration: Sendable {
             configuration.trustedProxies = try parseProxies(proxies)
         }
         if let level = environment["LOG_LEVEL"], !level.isEmpty { configuration.logLevel = level }
+        if let provider = environment["SPEECH_PROVIDER"], !provider.isEmpty {
+            guard ["demo", "null"].contains(provider) else {
+                throw ConfigurationError.invalid(name: "SPEECH_PROVIDER", value: provider, expected: "demo or null")
+            }
+            configuration.speechProvider = provider
+        }
         if let timeout = environment["EDGE_TIMEOUT_SECONDS"] {
             configuration.stream.edgeTimeout = try parseSeconds(timeout, name: "EDGE_TIMEOUT_SECONDS")
         }

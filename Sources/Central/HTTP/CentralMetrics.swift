@@ -12,6 +12,9 @@ public final class CentralMetrics: Sendable {
     }
 
     private let counters = Mutex(Counters())
+    /// Capture time (from the frame) to hand-over to the provider. Meaningful when the edge's
+    /// clock is synchronised with central's (always true for the load tool on the same host).
+    let relayLatency = LatencyHistogram()
 
     public init() {}
 
@@ -32,6 +35,14 @@ public final class CentralMetrics: Sendable {
         counters.withLock { $0.frames["outcome=\"\(outcome)\"", default: 0] += 1 }
     }
 
+    /// The per-frame hot path: one lock for the counter, one for the latency histogram.
+    func recordAcceptedFrame(relayMicroseconds: Int64) {
+        counters.withLock { $0.frames[Self.acceptedLabel, default: 0] += 1 }
+        relayLatency.record(microseconds: relayMicroseconds)
+    }
+
+    private static let acceptedLabel = "outcome=\"accepted\""
+
     func recordStreamEvent(_ event: String) {
         counters.withLock { $0.streamEvents["event=\"\(event)\"", default: 0] += 1 }
     }
@@ -51,6 +62,8 @@ public final class CentralMetrics: Sendable {
         family("central_auth_failures_total", "counter", "Failed authentications by kind.", snapshot.authFailures)
         family("central_stream_frames_total", "counter", "Audio frames and control messages by outcome.", snapshot.frames)
         family("central_stream_events_total", "counter", "Stream lifecycle events (started, detached, resumed, stopped_<reason>).", snapshot.streamEvents)
+        lines += relayLatency.render(
+            name: "central_relay_latency_seconds", help: "Audio frame capture to hand-over to the provider.")
         lines.append("# HELP central_live_streams Streaming sessions currently live (connected or awaiting resume).")
         lines.append("# TYPE central_live_streams gauge")
         lines.append("central_live_streams \(liveStreams)")

@@ -112,18 +112,17 @@ struct StreamEndpoint: Sendable {
             switch message {
             case .binary(let buffer):
                 do {
-                    try await session.audio(AudioFrame.decode(buffer.readableBytesView))
+                    guard try await session.audio(AudioFrame.decode(buffer.readableBytesView)) else { return }
                 } catch {
                     await session.protocolError(error)
                 }
             case .text(let text):
                 do {
-                    try await session.control(ControlMessage.decode(text))
+                    guard try await session.control(ControlMessage.decode(text)) else { return }
                 } catch {
                     await session.protocolError(error)
                 }
             }
-            if await session.isStopped { return }
         }
     }
 

@@ -137,38 +137,45 @@ actor StreamSession {
 
     // MARK: Inbound
 
-    func audio(_ frame: AudioFrame) async {
-        lastInboundAt = environment.clock.now()
-        guard !isStopped else { return }
+    /// Meters and relays one frame. Returns false once the session has stopped (the hot path
+    /// learns it here instead of asking the actor a second time).
+    @discardableResult
+    func audio(_ frame: AudioFrame) async -> Bool {
+        let now = environment.clock.now()
+        lastInboundAt = now
+        guard !isStopped else { return false }
         if meter.isDuplicate(frame.sequence) {
             environment.metrics.recordFrame("duplicate")
-            return
+            return true
         }
         guard providerSession.send(frame) else {
             // The provider is not keeping up: the frame is refused, not queued without bound, and not billed.
             environment.metrics.recordFrame("dropped_provider_backpressure")
-            return
+            return true
         }
         if case .acceptedAfterGap = meter.meter(sequence: frame.sequence, durationMicroseconds: frame.durationMicroseconds) {
             environment.metrics.recordFrame("gap")
         }
-        environment.metrics.recordFrame("accepted")
+        environment.metrics.recordAcceptedFrame(
+            relayMicroseconds: Int64(now.timeIntervalSince1970 * 1_000_000) - Int64(clamping: frame.captureTimeMicroseconds))
         framesSinceAck += 1
         if framesSinceAck >= environment.settings.framesPerAck {
             sendAck()
         }
         if meter.acceptedMs >= stopAtMs {
             await stop(exhaustionCode, "No time is left on this license.")
-            return
+            return false
         }
         if !sessionCounted {
             // The session counts against the session quota at its first audio frame.
             sessionCounted = true
             await checkpoint()
         }
+        return !isStopped
     }
 
-    func control(_ message: ControlMessage) async {
+    @discardableResult
+    func control(_ message: ControlMessage) async -> Bool {
         lastInboundAt = environment.clock.now()
         switch message {
         case .heartbeat:
@@ -180,6 +187,7 @@ actor StreamSession {
         default:
             protocolError(ProtocolError(.unexpectedMessage, "'\(message.type)' is not sent by an edge"))
         }
+        return !isStopped
     }
 
     func protocolError(_ error: ProtocolError) {

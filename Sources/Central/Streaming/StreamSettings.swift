@@ -13,8 +13,8 @@ public struct StreamSettings: Sendable {
     public var startTimeout: Duration = .seconds(10)
     /// Central's own heartbeat period.
     public var heartbeatInterval: TimeInterval = 5
-    /// Accepted frames between acks.
-    public var framesPerAck = 10
+    /// Accepted frames between acks (25 × 20 ms: twice a second).
+    public var framesPerAck = 25
     /// Control messages queued for a slow edge before the newest are dropped.
     public var outboundCapacity = 128
 

@@ -1,0 +1,40 @@
+import Protocol
+import Synchronization
+
+/// Accepts audio and returns nothing: for load tests that measure central alone
+/// (`SPEECH_PROVIDER=null`). Never the default; the started message names it.
+public struct NullSpeechProvider: SpeechProvider {
+    public init() {}
+
+    public var info: ProviderInfo { ProviderInfo(name: "null", model: nil, demo: true) }
+
+    public func supports(source: String, target: String?) -> Bool { true }
+
+    public func openSession(_ configuration: ProviderSessionConfiguration) async throws -> any SpeechProviderSession {
+        NullProviderSession()
+    }
+}
+
+final class NullProviderSession: SpeechProviderSession {
+    let events: AsyncStream<ProviderEvent>
+    private let sink: AsyncStream<ProviderEvent>.Continuation
+    private let receivedUs = Mutex<Int64>(0)
+
+    init() {
+        (events, sink) = AsyncStream<ProviderEvent>.makeStream()
+    }
+
+    func send(_ frame: AudioFrame) -> Bool {
+        receivedUs.withLock { $0 += Int64(frame.durationMicroseconds) }
+        return true
+    }
+
+    func finish() async -> ProviderUsage {
+        sink.finish()
+        return ProviderUsage(audioMs: receivedUs.withLock { $0 } / 1000)
+    }
+
+    func cancel() {
+        sink.finish()
+    }
+}
