@@ -16,6 +16,10 @@ public enum ControlMessage: Equatable, Sendable {
     case ack(AckMessage)
     case error(ErrorMessage)
 
+    /// One encoder for every message: building a JSONEncoder costs more than encoding a quota.
+    private static let encoder = WireCoding.encoder()
+    private static let decoder = WireCoding.decoder()
+
     /// Text frames larger than this are refused with `frame_too_large`.
     public static let maxTextBytes = 16 * 1024
 
@@ -37,7 +41,7 @@ public enum ControlMessage: Equatable, Sendable {
     /// The JSON text of this message.
     public func encodedText() -> String {
         // Encoding our own value types cannot fail; the fallback keeps runtime paths trap-free.
-        guard let data = try? WireCoding.encoder().encode(self) else {
+        guard let data = try? Self.encoder.encode(self) else {
             return #"{"code":"internal_error","fatal":true,"message":"encoding failed","type":"error","v":1}"#
         }
         return String(decoding: data, as: UTF8.self)
@@ -54,7 +58,7 @@ public enum ControlMessage: Equatable, Sendable {
         let data = Data(bytes)
         let envelope: Envelope
         do {
-            envelope = try JSONDecoder().decode(Envelope.self, from: data)
+            envelope = try decoder.decode(Envelope.self, from: data)
         } catch {
             throw ProtocolError(.malformedMessage, "a text frame must be a JSON object with \"type\" and \"v\"")
         }
@@ -65,7 +69,7 @@ public enum ControlMessage: Equatable, Sendable {
             throw ProtocolError(.unknownMessageType, "unknown message type '\(envelope.type.prefix(40))'")
         }
         do {
-            return try WireCoding.decoder().decode(ControlMessage.self, from: data)
+            return try decoder.decode(ControlMessage.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
             throw ProtocolError(.invalidMessage, "\(envelope.type): missing field '\(path(context.codingPath + [key]))'")
         } catch let DecodingError.typeMismatch(_, context) {

@@ -94,6 +94,13 @@ import Testing
             #expect(fromLedger == counters.usedMs)
             #expect(report.rows.filter { $0.licenseID == license }.reduce(0) { $0 + $1.sessionsStarted } == counters.sessionsUsed)
         }
+        // The per-day counters that daily caps read agree with the ledger row for row.
+        let counters = try await fixture.store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT license_id, day, used_ms FROM daily_usage").map {
+                ($0["day"] as String) + ($0["license_id"] as String) + ":" + String($0["used_ms"] as Int64)
+            }
+        }
+        #expect(Set(counters) == Set(report.rows.map { "\($0.day)\($0.licenseID):\($0.usedMs)" }))
         let oneDay = report.rows[0].day
         #expect(try await fixture.store.usage(UsageQuery(from: oneDay, to: oneDay)).rows.count == 2)
         #expect(report.csv.contains("\"Second, \"\"Quoted\"\" Ltd\""))

@@ -235,11 +235,12 @@ import Testing
             wrongFirst.send(.heartbeat(HeartbeatMessage(sentAt: Date())))
             let error = await wrongFirst.waitFor { if case .error(let e) = $0 { e } else { nil } }
             #expect(error?.code == .unexpectedMessage && error?.fatal == true)
+            _ = await wrongFirst.waitFor { _ in wrongFirst.isClosed ? true : nil }
             // The token is spent, and the refused start gave the lease back.
             let reused = StreamTestClient(port: central.port, token: token)
             reused.start()
             let refused = await reused.waitFor { if case .error(let e) = $0 { e } else { nil } }
-            #expect(refused?.fatal == true)
+            #expect(refused?.fatal == true, "closed: \(reused.isClosed), messages: \(reused.messages)")
             #expect(try await fixture.store.activeLeaseCount(now: Date()) == 0)
         }
     }

@@ -27,11 +27,6 @@ struct StreamEndpoint: Sendable {
     }
 
     func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, token: String, logger: Logger) async {
-        let now = environment.clock.now()
-        guard let ticket = tickets.redeem(token, now: now) else {
-            await refuse(outbound, .invalidMessage, "The stream token is unknown, used or expired. Ask POST /v1/sessions for a new one.", close: Self.ticketRefused)
-            return
-        }
         // Nobody may hold a socket open without starting.
         let startTimeout = environment.settings.startTimeout
         let watchdog = Task {
@@ -42,6 +37,12 @@ struct StreamEndpoint: Sendable {
         let first: WebSocketMessage?
         do { first = try await messages.next() } catch { first = nil }
         watchdog.cancel()
+        // The ticket is checked only after the edge has spoken: a server that writes right after
+        // the 101 response races some clients' upgrade handling and the refusal can be lost.
+        guard let ticket = tickets.redeem(token, now: environment.clock.now()) else {
+            await refuse(outbound, .invalidMessage, "The stream token is unknown, used or expired. Ask POST /v1/sessions for a new one.", close: Self.ticketRefused)
+            return
+        }
         guard case .text(let text) = first else {
             await abandon(ticket)
             await refuse(outbound, .unexpectedMessage, "The first message must be a 'start' text message.", close: Self.badStart)

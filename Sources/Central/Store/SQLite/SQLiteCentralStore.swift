@@ -203,8 +203,7 @@ public final class SQLiteCentralStore: CentralStore {
                     SELECT
                         EXISTS(SELECT 1 FROM license_devices WHERE license_id = ?1 AND fingerprint = ?2) AS bound,
                         (SELECT COUNT(*) FROM license_devices WHERE license_id = ?1) AS devices,
-                        (SELECT COALESCE(SUM(amount_ms), 0) FROM ledger
-                            WHERE license_id = ?1 AND day = ?3 AND kind = 'debit') AS used_today,
+                        (SELECT COALESCE(SUM(used_ms), 0) FROM daily_usage WHERE license_id = ?1 AND day = ?3) AS used_today,
                         (SELECT COUNT(*) FROM leases WHERE license_id = ?1 AND expires_at > ?4) AS active
                     """),
                 arguments: [license.id, request.deviceFingerprint, UTCDay(containing: now).description, nowMs])
@@ -426,13 +425,13 @@ public final class SQLiteCentralStore: CentralStore {
 
     static func usedMs(_ db: Database, licenseID: String, day: UTCDay) throws -> Int64 {
         try Int64.fetchOne(
-            db, sql: "SELECT COALESCE(SUM(amount_ms), 0) FROM ledger WHERE license_id = ? AND day = ? AND kind = 'debit'",
+            try db.cachedStatement(sql: "SELECT used_ms FROM daily_usage WHERE license_id = ? AND day = ?"),
             arguments: [licenseID, day.description]) ?? 0
     }
 
     static func activeLeaseCount(_ db: Database, licenseID: String, now: Date) throws -> Int {
         try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM leases WHERE license_id = ? AND expires_at > ?",
+            try db.cachedStatement(sql: "SELECT COUNT(*) FROM leases WHERE license_id = ? AND expires_at > ?"),
             arguments: [licenseID, Milliseconds.from(now)]) ?? 0
     }
 
@@ -440,16 +439,21 @@ public final class SQLiteCentralStore: CentralStore {
         _ db: Database, licenseID: String, sessionID: String?, kind: LedgerEntry.Kind, requestedMs: Int64,
         amountMs: Int64, balanceBefore: Int64, balanceAfter: Int64, reason: String, idempotencyKey: String, now: Date
     ) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO ledger (license_id, session_id, kind, requested_ms, amount_ms, balance_before_ms,
-                    balance_after_ms, reason, idempotency_key, created_at, day)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+        let day = UTCDay(containing: now).description
+        try db.cachedStatement(sql: """
+            INSERT INTO ledger (license_id, session_id, kind, requested_ms, amount_ms, balance_before_ms,
+                balance_after_ms, reason, idempotency_key, created_at, day)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
                 licenseID, sessionID, kind.rawValue, requestedMs, amountMs, balanceBefore, balanceAfter, reason,
-                idempotencyKey, Milliseconds.from(now), UTCDay(containing: now).description,
+                idempotencyKey, Milliseconds.from(now), day,
             ])
+        if kind == .debit, amountMs != 0 {
+            try db.cachedStatement(sql: """
+                INSERT INTO daily_usage (license_id, day, used_ms) VALUES (?, ?, ?)
+                ON CONFLICT(license_id, day) DO UPDATE SET used_ms = used_ms + excluded.used_ms
+                """).execute(arguments: [licenseID, day, amountMs])
+        }
     }
 
     static func appendAudit(

@@ -127,6 +127,20 @@ enum SQLiteMigrations {
                 CREATE INDEX stream_sessions_live ON stream_sessions(status, license_id);
                 """)
         }
+        migrator.registerMigration("v3_daily_usage") { db in
+            // A per-day counter beside the ledger, so daily caps cost one row read however long
+            // the day's ledger grows. The ledger stays the source of truth for reports.
+            try db.execute(sql: """
+                CREATE TABLE daily_usage (
+                    license_id TEXT NOT NULL,
+                    day TEXT NOT NULL,
+                    used_ms INTEGER NOT NULL,
+                    PRIMARY KEY (license_id, day)
+                ) WITHOUT ROWID;
+                INSERT INTO daily_usage (license_id, day, used_ms)
+                    SELECT license_id, day, SUM(amount_ms) FROM ledger WHERE kind = 'debit' GROUP BY license_id, day;
+                """)
+        }
         return migrator
     }
 }
