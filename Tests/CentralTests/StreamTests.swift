@@ -169,6 +169,28 @@ import Testing
         }
     }
 
+    @Test func aResumeTakesOverAConnectionThatIsStillOpen() async throws {
+        let fixture = try CentralFixture(realTime: true)
+        let (key, id) = try await fixture.createLicense()
+        try await fixture.withLiveServer { central in
+            let (old, started) = try await central.openStream(key: key)
+            let frames = OpusTestAudio.frames(seconds: 1)
+            await old.stream(Array(frames[0..<25]))
+            _ = await old.waitFor { if case .ack(let a) = $0, a.lastSequence == 24 { a } else { nil } }
+            // The edge believes its link died, but central still sees the old socket open.
+            let resumed = try await central.edge(
+                .post, "/v1/sessions", key: key, body: #"{"device_id":"device-1","resume_session_id":"\#(started.sessionID)"}"#)
+            let fresh = StreamTestClient(port: central.port, token: try #require(try resumed.json()["stream_token"] as? String))
+            fresh.start(resume: started.sessionID)
+            #expect(await fresh.started()?.nextSequence == 25)
+            #expect(await old.waitFor { _ in old.isClosed ? true : nil } == true)
+            await fresh.stream(Array(frames[25..<50]))
+            let stopped = try await Self.stoppedAfterStop(fresh)
+            #expect(stopped.billedMs == 1_000)
+            #expect(try await fixture.store.license(id: id)?.sessionsUsed == 1)
+        }
+    }
+
     @Test func garbageGetsProtocolErrorsWhileOtherStreamsCarryOn() async throws {
         let fixture = try CentralFixture(realTime: true)
         let (keyA, _) = try await fixture.createLicense()

@@ -91,7 +91,7 @@ struct StreamEndpoint: Sendable {
             environment.metrics.recordStreamEvent("started")
         }
 
-        let toEdge = await session.attach(resumed: resumed)
+        let (toEdge, connection) = await session.attach(resumed: resumed)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in toEdge {
@@ -101,7 +101,7 @@ struct StreamEndpoint: Sendable {
                 try? await outbound.close(.normalClosure, reason: nil)
             }
             await receive(from: &messages, into: session)
-            await session.detach()
+            await session.detach(connection: connection)
         }
     }
 

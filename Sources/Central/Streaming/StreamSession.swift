@@ -108,9 +108,10 @@ actor StreamSession {
 
     // MARK: Connection
 
-    /// Binds a connection: returns the messages to write to it, starting with `started`.
-    /// A second attach (a resume racing a half-dead socket) takes the session over.
-    func attach(resumed: Bool) -> AsyncStream<ControlMessage> {
+    /// Binds a connection: returns the messages to write to it, starting with `started`, and
+    /// the connection's number. A second attach (a resume racing a half-dead socket) takes the
+    /// session over; the old connection's stream ends.
+    func attach(resumed: Bool) -> (messages: AsyncStream<ControlMessage>, connection: Int) {
         outbound?.finish()
         let (stream, continuation) = AsyncStream<ControlMessage>.makeStream(
             bufferingPolicy: .bufferingOldest(environment.settings.outboundCapacity))
@@ -121,12 +122,13 @@ actor StreamSession {
         send(.started(StartedMessage(
             sessionID: id, resumed: resumed, nextSequence: meter.nextSequence, provider: provider, quota: quota,
             warning: warning)))
-        return stream
+        return (stream, connection)
     }
 
-    /// The connection ended without `stop`: keep the session for the resume window.
-    func detach() {
-        guard !isStopped else { return }
+    /// The connection ended without `stop`: keep the session for the resume window. A
+    /// connection that was already taken over detaches nothing.
+    func detach(connection ended: Int) {
+        guard !isStopped, ended == connection else { return }
         outbound?.finish()
         outbound = nil
         detachedSince = environment.clock.now()
