@@ -91,8 +91,9 @@ import Testing
             let (client, _) = try await central.openStream(key: key)
             let streaming = Task { await client.stream(OpusTestAudio.frames(seconds: 3), interval: .milliseconds(20)) }
             try await Task.sleep(for: .milliseconds(2_500))
-            let quotas = client.messages.filter { if case .quota = $0 { true } else { false } }
+            let quotas = client.messages.compactMap { if case .quota(let q) = $0 { q } else { nil } }
             #expect(quotas.count >= 2)
+            #expect(quotas.allSatisfy { $0.provider?.demo == true })
             let toppedUpAt = ContinuousClock.now
             #expect(try await central.admin(.post, "/v1/admin/licenses/\(id)/topup", body: #"{"minutes":10}"#).status == .ok)
             let raised = await client.waitFor(timeout: .seconds(2)) { message -> QuotaMessage? in

@@ -252,7 +252,7 @@ actor StreamSession {
             await stop(refusal.0, refusal.1)
             return
         }
-        send(.quota(QuotaMessage(quota: quota, warning: warning, sessionBilledMs: billedMs)))
+        send(.quota(QuotaMessage(quota: quota, warning: warning, sessionBilledMs: billedMs, provider: provider)))
         sendAck()
         if meter.acceptedMs >= stopAtMs {
             await stop(exhaustionCode, "No time is left on this license.")

@@ -127,16 +127,20 @@ public struct QuotaMessage: Codable, Equatable, Sendable {
     public var warning: QuotaWarning
     /// Audio billed to this session so far.
     public var sessionBilledMs: Int64?
+    /// The session's provider, so a page that joins mid-session can still say "demo".
+    public var provider: ProviderInfo?
 
-    public init(quota: QuotaSnapshot, warning: QuotaWarning, sessionBilledMs: Int64?) {
+    public init(quota: QuotaSnapshot, warning: QuotaWarning, sessionBilledMs: Int64?, provider: ProviderInfo? = nil) {
         self.quota = quota
         self.warning = warning
         self.sessionBilledMs = sessionBilledMs
+        self.provider = provider
     }
 
     enum CodingKeys: String, CodingKey {
         case quota, warning
         case sessionBilledMs = "session_billed_ms"
+        case provider
     }
 }
 
