@@ -7,11 +7,4 @@ import Testing
         #expect(NativeLibraries.opusVersion.hasPrefix("libopus"))
         #expect(NativeLibraries.oggAvailable)
     }
-
-    @Test func refusesAMissingLicenseKey() {
-        #expect(throws: EdgeAgentConfiguration.ConfigurationError.missingLicenseKey) {
-            try EdgeAgentConfiguration.fromEnvironment(["LICENSE_KEY": "  "])
-        }
-        #expect((try? EdgeAgentConfiguration.fromEnvironment(["LICENSE_KEY": "TRIAL-X"]))?.licenseKey == "TRIAL-X")
-    }
 }

@@ -29,7 +29,7 @@ struct CentralServices: Sendable {
             throw licenseAuthFailure(ip: ip, APIError(.unauthorized, .licenseKeyMissing, "Send the license key in 'Authorization: Bearer <key>' or 'X-License-Key'."))
         }
         // People retype keys: case and surrounding spaces do not matter.
-        let text = presented.trimmingCharacters(in: .whitespaces).uppercased()
+        let text = LicenseKeyFormat.normalize(presented)
         guard LicenseKey.isWellFormed(text) else {
             throw licenseAuthFailure(ip: ip, APIError(.unauthorized, .licenseKeyMalformed, "The license key is not in the format central issues."))
         }

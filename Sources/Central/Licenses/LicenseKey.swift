@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Protocol
 
 /// A license key: a readable prefix and 160 bits of randomness, e.g. `TRIAL-7KQ2M-…`.
 ///
@@ -17,10 +18,9 @@ public struct LicenseKey: Sendable, Equatable {
         self.value = value
     }
 
-    /// Crockford base32 without I, L, O, U: unambiguous when read aloud or retyped.
-    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-    static let randomCharacters = 32 // 32 × 5 bits = 160 bits
-    static let groupSize = 8
+    static let alphabet = LicenseKeyFormat.alphabet
+    static let groupSize = LicenseKeyFormat.groupSize
+    static let randomCharacters = LicenseKeyFormat.groups * LicenseKeyFormat.groupSize // 32 × 5 bits = 160 bits
 
     /// A fresh key from the system's cryptographic random source.
     public static func generate(kind: Kind) -> LicenseKey {
@@ -39,13 +39,7 @@ public struct LicenseKey: Sendable, Equatable {
     /// Whether `text` has the shape of a key this version issues. Checked before any lookup so
     /// garbage never reaches the store, and so the answer for garbage is `license_key_malformed`.
     public static func isWellFormed(_ text: String) -> Bool {
-        guard text.count <= 80 else { return false }
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 1 + randomCharacters / groupSize,
-              Kind(rawValue: String(parts[0])) != nil
-        else { return false }
-        let allowed = Set(alphabet)
-        return parts.dropFirst().allSatisfy { $0.count == groupSize && $0.allSatisfy(allowed.contains) }
+        LicenseKeyFormat.isWellFormed(text)
     }
 
     /// Hex SHA-256 of the key, the only form the store keeps.
