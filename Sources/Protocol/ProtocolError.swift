@@ -30,6 +30,8 @@ extension ErrorCode {
     public static let serverShutdown = ErrorCode("server_shutdown")
     /// Set on sessions that a crash left open, when central starts again.
     public static let serverRestart = ErrorCode("server_restart")
+    /// A resume was asked for a session that ended or is not this device's.
+    public static let sessionNotResumable = ErrorCode("session_not_resumable")
     /// The connection dropped and no resume came within the resume window.
     public static let connectionLost = ErrorCode("connection_lost")
     public static let providerUnavailable = ErrorCode("provider_unavailable")

@@ -139,7 +139,3 @@ struct StreamEndpoint: Sendable {
         try? await outbound.close(close, reason: code.rawValue)
     }
 }
-
-extension ErrorCode {
-    public static let sessionNotResumable = ErrorCode("session_not_resumable")
-}
