@@ -1,5 +1,7 @@
 import EdgeAgent
 import Foundation
+import Hummingbird
+import Logging
 
 @main
 struct EdgeAgentMain {
@@ -17,23 +19,29 @@ struct EdgeAgentMain {
             FileHandle.standardError.write(Data("edge-agent: \(error)\n".utf8))
             exit(2)
         }
-        if arguments.contains("--check") {
-            let healthy: Bool
-            do {
-                let http = try CentralClient.makeHTTPClient(caFile: configuration.centralCAFile)
-                let check = SupportCheck(
-                    configuration: configuration, audio: ALSAAudioSource(),
-                    central: CentralClient(baseURL: configuration.centralURL, licenseKey: configuration.licenseKey, client: http))
-                healthy = await check.run { print($0) }
+        var configuredLogger = Logger(label: "edge-agent")
+        configuredLogger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info") ?? .info
+        let logger = configuredLogger
+        do {
+            let http = try CentralClient.makeHTTPClient(caFile: configuration.centralCAFile)
+            let central = CentralClient(baseURL: configuration.centralURL, licenseKey: configuration.licenseKey, client: http)
+            if arguments.contains("--check") {
+                let healthy = await SupportCheck(configuration: configuration, audio: ALSAAudioSource(), central: central).run { print($0) }
                 try? await http.shutdown()
-            } catch {
-                print("edge-agent: \(error)")
-                healthy = false
+                exit(healthy ? 0 : 1)
             }
-            exit(healthy ? 0 : 1)
+            let tls = configuration.centralURL.scheme == "https" ? try CentralClient.makeTLSConfiguration(caFile: configuration.centralCAFile) : nil
+            let deviceID = try DeviceIdentity.load(dataDirectory: configuration.dataDirectory)
+            let controller = TranslationController(
+                configuration: configuration, audio: ALSAAudioSource(), central: central, deviceID: deviceID, logger: logger,
+                makeLink: { CentralLink(central: central, tls: tls, deviceID: deviceID, logger: logger) })
+            let app = LocalAPI.buildApplication(configuration: configuration, controller: controller, logger: logger)
+            logger.info("edge-agent serving", metadata: ["page": "http://localhost:\(configuration.port)", "central": "\(configuration.centralURL)"])
+            try await app.runService()
+            try? await http.shutdown()
+        } catch {
+            FileHandle.standardError.write(Data("edge-agent: \(error)\n".utf8))
+            exit(1)
         }
-        // Capture, the link to central and the local page arrive with the rest of the edge issue.
-        FileHandle.standardError.write(Data("edge-agent: streaming is not in this build yet; `edge-agent --check` works.\n".utf8))
-        exit(3)
     }
 }

@@ -28,13 +28,18 @@ public struct CentralClient: Sendable {
         self.client = client
     }
 
-    /// An HTTP client that trusts the system roots, or only the CA in `caFile` when given.
-    public static func makeHTTPClient(caFile: String?) throws -> HTTPClient {
+    /// TLS that trusts the system roots, or only the CA in `caFile` when given (for HTTP and the
+    /// stream WebSocket alike).
+    public static func makeTLSConfiguration(caFile: String?) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
         }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        return tls
+    }
+
+    public static func makeHTTPClient(caFile: String?) throws -> HTTPClient {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: try makeTLSConfiguration(caFile: caFile))
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }

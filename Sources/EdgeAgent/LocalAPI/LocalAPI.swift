@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Protocol
+
+/// The edge's local API and page on EDGE_BIND:EDGE_PORT (127.0.0.1:3000 by default).
+public enum LocalAPI {
+    public static func buildApplication(
+        configuration: EdgeConfiguration, controller: TranslationController, logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router(context: LocalRequestContext.self)
+        let policy = LocalOriginPolicy(port: configuration.port, hostName: configuration.hostName)
+        router.add(middleware: LocalOriginMiddleware(policy: policy))
+        if let web = Bundle.module.resourceURL?.appendingPathComponent("Web").path {
+            router.add(middleware: FileMiddleware(web, searchForIndexHtml: true, logger: logger))
+        }
+        addRoutes(to: router, controller: controller)
+        router.ws("/ws") { request, _ in
+            // The middleware already refused foreign origins; this covers upgrades it did not see.
+            policy.check(host: request.head.authority, origins: request.headers[values: .origin]) == .allowed
+                ? .upgrade([:]) : .dontUpgrade
+        } onUpgrade: { inbound, outbound, _ in
+            let (id, events) = await controller.subscribe()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // The page says nothing we need; this only notices when it goes away.
+                    do { for try await _ in inbound.messages(maxSize: 4_096) {} } catch {}
+                    await controller.unsubscribe(id)
+                }
+                let encoder = WireCoding.encoder()
+                for await event in events {
+                    guard let data = try? encoder.encode(event) else { continue }
+                    do { try await outbound.write(.text(String(decoding: data, as: UTF8.self))) } catch { break }
+                }
+                await controller.unsubscribe(id)
+                group.cancelAll()
+            }
+        }
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: "edge-agent"),
+            onServerRunning: { channel in
+                if let bound = channel.localAddress?.port { policy.serving(on: bound) }
+                await onServerRunning(channel)
+            },
+            logger: logger)
+    }
+
+    static func addRoutes(to router: Router<LocalRequestContext>, controller: TranslationController) {
+        router.get("/api/status") { _, _ in try json(await controller.currentStatus()) }
+        router.get("/api/license/quota") { _, _ in
+            do {
+                return try json(try await controller.quota())
+            } catch let failure as CentralClient.Refusal {
+                return refusal(failure)
+            }
+        }
+        router.get("/api/devices") { _, _ in try json(["devices": await controller.devices()]) }
+        router.post("/api/translation/start") { request, context in
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            guard let start = try? JSONDecoder().decode(StartRequest.self, from: Data(buffer: body)),
+                  !start.sourceLanguage.isEmpty, start.sourceLanguage.count <= 16, (start.targetLanguage?.count ?? 0) <= 16
+            else {
+                return error(.badRequest, .invalidMessage, "Send {\"source_language\": \"zh\", \"target_language\": \"en\", \"device\": optional}.")
+            }
+            do {
+                try await controller.start(sourceLanguage: start.sourceLanguage, targetLanguage: start.targetLanguage, device: start.device)
+                return try json(await controller.currentStatus(), status: .accepted)
+            } catch let failure as CentralClient.Refusal {
+                return refusal(failure)
+            } catch TranslationController.ControlError.alreadyStreaming {
+                return error(.conflict, .alreadyStreaming, "A translation is already running; stop it first.")
+            } catch {
+                return LocalAPI.error(.internalServerError, .internalError, "\(error)")
+            }
+        }
+        router.post("/api/translation/stop") { _, _ in
+            do {
+                try await controller.stop()
+                return try json(await controller.currentStatus())
+            } catch {
+                return LocalAPI.error(.conflict, .notStreaming, "No translation is running.")
+            }
+        }
+    }
+
+    struct StartRequest: Decodable {
+        var sourceLanguage: String
+        var targetLanguage: String?
+        var device: String?
+
+        enum CodingKeys: String, CodingKey {
+            case sourceLanguage = "source_language"
+            case targetLanguage = "target_language"
+            case device
+        }
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try WireCoding.encoder().encode(value))))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String) -> Response {
+        let data = (try? WireCoding.encoder().encode(ErrorBody(code: code, message: message))) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Central's refusal, passed on with its code; unreachable central is a 502.
+    static func refusal(_ refusal: CentralClient.Refusal) -> Response {
+        let status: HTTPResponse.Status = refusal.status == 0 ? .badGateway : .init(code: refusal.status)
+        return error(status, refusal.code, refusal.message)
+    }
+}

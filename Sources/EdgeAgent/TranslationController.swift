@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+import Protocol
+
+/// Runs one translation at a time: microphone → Opus → central, and fans central's answers and
+/// the input level out to every page listening on `/ws`.
+public actor TranslationController {
+    let configuration: EdgeConfiguration
+    let audio: any AudioSource
+    let central: CentralClient
+    let deviceID: String
+    let logger: Logger
+    let makeLink: @Sendable () -> CentralLink
+
+    private var link: CentralLink?
+    private var capture: AudioCapture?
+    private var tasks: [Task<Void, Never>] = []
+    private var status = EdgeStatus(link: "idle", audio: "idle")
+    private var latestQuota: QuotaMessage?
+    private var subscribers: [UUID: AsyncStream<TranslationEvent>.Continuation] = [:]
+
+    public init(
+        configuration: EdgeConfiguration, audio: any AudioSource, central: CentralClient, deviceID: String,
+        logger: Logger, makeLink: @escaping @Sendable () -> CentralLink
+    ) {
+        self.configuration = configuration
+        self.audio = audio
+        self.central = central
+        self.deviceID = deviceID
+        self.logger = logger
+        self.makeLink = makeLink
+    }
+
+    public enum ControlError: Error, Equatable {
+        case alreadyStreaming
+        case notStreaming
+        case encoder(String)
+    }
+
+    // MARK: Page side
+
+    public func subscribe() -> (UUID, AsyncStream<TranslationEvent>) {
+        let id = UUID()
+        // A slow page loses old level readings rather than holding memory.
+        let (stream, continuation) = AsyncStream<TranslationEvent>.makeStream(bufferingPolicy: .bufferingNewest(128))
+        subscribers[id] = continuation
+        continuation.yield(.state(status))
+        if let latestQuota { continuation.yield(.quota(latestQuota)) }
+        return (id, stream)
+    }
+
+    public func unsubscribe(_ id: UUID) {
+        subscribers.removeValue(forKey: id)?.finish()
+    }
+
+    public func currentStatus() -> EdgeStatus { status }
+
+    /// The latest quota central pushed, or a fresh one from central.
+    public func quota() async throws(CentralClient.Refusal) -> QuotaSnapshot {
+        if let latestQuota { return latestQuota.quota }
+        let quota = try await central.quota()
+        status.license = quota.status
+        return quota
+    }
+
+    public func devices() -> [AudioDevice] { audio.devices() }
+
+    // MARK: Control
+
+    public func start(sourceLanguage: String, targetLanguage: String?, device: String?) async throws {
+        if let link, case .streaming = await link.currentState { throw ControlError.alreadyStreaming }
+        if link != nil, status.link == "connecting" || status.link == "reconnecting" { throw ControlError.alreadyStreaming }
+        let settings = configuration.opus
+        let preSkip: Int
+        do {
+            preSkip = try OpusFrameEncoder(settings: settings).lookaheadAt48kHz
+        } catch {
+            throw ControlError.encoder("\(error)")
+        }
+        let link = makeLink()
+        self.link = link
+        status.stopReason = nil
+        listen(to: link)
+        try await link.open(
+            sourceLanguage: sourceLanguage, targetLanguage: targetLanguage,
+            codec: CodecParameters(sampleRate: Int(settings.sampleRate), frameMs: 20, preSkip: preSkip))
+        let capture = audio.capture(device: device ?? configuration.audioDevice, sampleRate: Int(settings.sampleRate))
+        self.capture = capture
+        tasks.append(Task.detached { [weak self] in
+            await Self.pump(capture: capture, settings: settings, link: link, controller: self)
+        })
+        tasks.append(Task { [weak self] in
+            while !Task.isCancelled, !capture.isStopRequested {
+                await self?.updateAudioState(capture.state)
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        })
+    }
+
+    public func stop() async throws {
+        guard let link else { throw ControlError.notStreaming }
+        capture?.stop()
+        await link.stop()
+    }
+
+    // MARK: Pipeline
+
+    /// Capture → level → Opus → link. Runs off the actor; the encoder lives in this task only.
+    private static func pump(capture: AudioCapture, settings: OpusEncoderSettings, link: CentralLink, controller: TranslationController?) async {
+        guard let encoder = try? OpusFrameEncoder(settings: settings) else { return }
+        var levelSamples: [Int16] = []
+        for await frame in capture.frames {
+            levelSamples += frame.samples
+            if levelSamples.count >= frame.samples.count * 5 {
+                // About ten level readings a second for the page's meter.
+                await controller?.broadcast(.level(InputLevel(samples: levelSamples)))
+                levelSamples.removeAll(keepingCapacity: true)
+            }
+            guard let packet = try? encoder.encode(frame.samples[...]) else { continue }
+            await link.send(packet: packet, captureTimeMicroseconds: frame.captureTimeMicroseconds)
+        }
+    }
+
+    private func listen(to link: CentralLink) {
+        tasks.append(Task { [weak self] in
+            for await event in link.events {
+                await self?.handle(event)
+            }
+        })
+    }
+
+    private func handle(_ event: LinkEvent) {
+        switch event {
+        case .state(let state):
+            switch state {
+            case .idle: status.link = "idle"
+            case .connecting: status.link = "connecting"
+            case .streaming(let sessionID):
+                status.link = "streaming"
+                status.sessionID = sessionID
+            case .reconnecting: status.link = "reconnecting"
+            case .stopped(let reason):
+                status.link = "stopped"
+                status.stopReason = reason
+                capture?.stop()
+            }
+            broadcast(.state(status))
+        case .started(let started):
+            status.demo = started.provider.demo
+            status.license = started.quota.status
+            broadcast(.state(status))
+        case .quota(let quota):
+            latestQuota = quota
+            status.license = quota.quota.status
+            broadcast(.quota(quota))
+        case .transcript(let result):
+            broadcast(.transcript(result))
+        case .translation(let result):
+            broadcast(.translation(result))
+        case .error(let code, let message):
+            broadcast(.error(code: code, message: message))
+        case .stopped(let stopped):
+            broadcast(.error(code: stopped.reason, message: stopped.message))
+        }
+    }
+
+    private func updateAudioState(_ state: CaptureState) {
+        let (name, message): (String, String?) = switch state {
+        case .starting: ("starting", nil)
+        case .capturing: ("capturing", nil)
+        case .reopening(let why): ("reopening", why)
+        case .noDevice(let why): ("no_device", why)
+        case .stopped: ("stopped", nil)
+        }
+        guard name != status.audio || message != status.audioMessage else { return }
+        status.audio = name
+        status.audioMessage = message
+        broadcast(.state(status))
+    }
+
+    func broadcast(_ event: TranslationEvent) {
+        for continuation in subscribers.values { continuation.yield(event) }
+    }
+}
