@@ -79,6 +79,8 @@ public actor TranslationController {
         }
         let link = makeLink()
         self.link = link
+        // The previous session's tasks end on their own (their streams finished with it).
+        tasks.removeAll()
         status.stopReason = nil
         listen(to: link)
         try await link.open(
@@ -160,7 +162,10 @@ public actor TranslationController {
         case .error(let code, let message):
             broadcast(.error(code: code, message: message))
         case .stopped(let stopped):
-            broadcast(.error(code: stopped.reason, message: stopped.message))
+            // The state event carries the reason; anything but the user's own stop is also an error to explain.
+            if stopped.reason != .clientStop {
+                broadcast(.error(code: stopped.reason, message: stopped.message))
+            }
         }
     }
 

@@ -124,4 +124,26 @@ import Testing
             }
         }
     }
+
+    @Test func centralsRefusalIsPassedOnAndDoesNotWedgeTheEdge() async throws {
+        let fixture = try CentralFixture(realTime: true)
+        let (key, _) = try await fixture.createLicense { $0.concurrent = 1; $0.devices = 5 }
+        try await fixture.withLiveServer { central in
+            // Another device holds the only stream.
+            let other = try await central.admit(key: key, device: "another-edge")
+            let otherSession = try #require(try other.json()["session_id"] as? String)
+            let (configuration, controller) = try Self.controller(centralPort: central.port, key: key, audio: try Self.microphone(seconds: 1))
+            let app = LocalAPI.buildApplication(configuration: configuration, controller: controller, logger: Logger(label: "edge"))
+            try await app.test(.live) { edge in
+                let body = ByteBuffer(string: #"{"source_language":"zh","target_language":"en"}"#)
+                let refused = try await edge.execute(uri: "/api/translation/start", method: .post, body: body) { $0 }
+                #expect(refused.status == .tooManyRequests)
+                #expect(String(buffer: refused.body).contains("concurrency_limit"))
+                #expect(try await central.edge(.delete, "/v1/sessions/\(otherSession)", key: key).status == .noContent)
+                let accepted = try await edge.execute(uri: "/api/translation/start", method: .post, body: body) { $0 }
+                #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
+                _ = try await edge.execute(uri: "/api/translation/stop", method: .post) { $0 }
+            }
+        }
+    }
 }

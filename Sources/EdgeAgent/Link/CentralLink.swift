@@ -76,7 +76,13 @@ public actor CentralLink {
         nextSequence = 0
         replay.removeAll()
         setState(.connecting)
-        let grant = try await central.admit(deviceID: deviceID, holder: ProcessInfo.processInfo.hostName)
+        let grant: SessionGrant
+        do {
+            grant = try await central.admit(deviceID: deviceID, holder: ProcessInfo.processInfo.hostName)
+        } catch {
+            finish(error.code)
+            throw error
+        }
         connect(grant: grant, resume: false)
         startHeartbeats()
     }
@@ -243,6 +249,8 @@ public actor CentralLink {
         heartbeat?.cancel()
         outbound?.yield(.close)
         outbound?.finish()
+        // A link serves one session: its listeners end with it.
+        eventSink.finish()
     }
 
     private func setState(_ newState: LinkState) {
