@@ -20,25 +20,19 @@ struct LicenseController {
         return try jsonResponse(try await services.store.quota(for: license, now: services.clock.now()))
     }
 
+    /// The wire's `SessionGrant`, plus the lease admission took (absent on a resume).
     struct AdmittedBody: Encodable {
-        var sessionID: String
-        var resumed: Bool
-        var streamToken: String
-        var streamPath = "/v1/stream"
-        var streamTokenTTLSeconds: Double
+        var grant: SessionGrant
         var lease: Lease?
-        var leaseTTLSeconds: Double
-        var quota: QuotaSnapshot
 
-        enum CodingKeys: String, CodingKey {
-            case sessionID = "session_id"
-            case resumed
-            case streamToken = "stream_token"
-            case streamPath = "stream_path"
-            case streamTokenTTLSeconds = "stream_token_ttl_seconds"
+        enum LeaseKey: String, CodingKey {
             case lease
-            case leaseTTLSeconds = "lease_ttl_seconds"
-            case quota
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try grant.encode(to: encoder)
+            var container = encoder.container(keyedBy: LeaseKey.self)
+            try container.encodeIfPresent(lease, forKey: .lease)
         }
     }
 
@@ -69,8 +63,10 @@ struct LicenseController {
                 clientIP: ip, resume: false, expiresAt: now.addingTimeInterval(tickets.lifetime)))
             return try jsonResponse(
                 AdmittedBody(
-                    sessionID: lease.id, resumed: false, streamToken: token, streamTokenTTLSeconds: tickets.lifetime,
-                    lease: lease, leaseTTLSeconds: ttl, quota: quota),
+                    grant: SessionGrant(
+                        sessionID: lease.id, resumed: false, streamToken: token, streamTokenTTLSeconds: tickets.lifetime,
+                        leaseTTLSeconds: ttl, quota: quota),
+                    lease: lease),
                 status: .created)
         case .refused(let code, _):
             services.metrics.recordAdmission(result: code.rawValue)
@@ -97,9 +93,11 @@ struct LicenseController {
             resume: true, expiresAt: now.addingTimeInterval(tickets.lifetime)))
         services.metrics.recordAdmission(result: "resumed")
         return try jsonResponse(AdmittedBody(
-            sessionID: sessionID, resumed: true, streamToken: token, streamTokenTTLSeconds: tickets.lifetime, lease: nil,
-            leaseTTLSeconds: services.configuration.leaseTTL,
-            quota: try await services.store.quota(for: license, now: now)))
+            grant: SessionGrant(
+                sessionID: sessionID, resumed: true, streamToken: token, streamTokenTTLSeconds: tickets.lifetime,
+                leaseTTLSeconds: services.configuration.leaseTTL,
+                quota: try await services.store.quota(for: license, now: now)),
+            lease: nil))
     }
 
     struct LeaseBody: Encodable {
