@@ -7,6 +7,7 @@ packages=(
   pkg-config
   libasound2-dev libasound2-plugins alsa-utils
   libopus-dev libogg-dev opus-tools
+  espeak-ng sox
   libsqlite3-dev sqlite3
   libssl-dev
   curl ca-certificates

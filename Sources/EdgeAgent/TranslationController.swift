@@ -93,9 +93,10 @@ public actor TranslationController {
         })
         tasks.append(Task { [weak self] in
             while !Task.isCancelled, !capture.isStopRequested {
-                await self?.updateAudioState(capture.state)
-                try? await Task.sleep(for: .milliseconds(500))
+                await self?.updateAudioState(capture.state, sentMs: await link.sentMilliseconds)
+                try? await Task.sleep(for: .milliseconds(250))
             }
+            await self?.updateAudioState(capture.state, sentMs: await link.sentMilliseconds)
         })
     }
 
@@ -169,7 +170,8 @@ public actor TranslationController {
         }
     }
 
-    private func updateAudioState(_ state: CaptureState) {
+    private func updateAudioState(_ state: CaptureState, sentMs: Int64) {
+        status.audioSentMs = sentMs
         let (name, message): (String, String?) = switch state {
         case .starting: ("starting", nil)
         case .capturing: ("capturing", nil)

@@ -52,6 +52,8 @@ public struct EdgeStatus: Sendable, Equatable, Encodable {
     public var demo: Bool?
     /// Why the last session stopped, when it did.
     public var stopReason: ErrorCode?
+    /// Audio sent to central in the current (or last) session, in milliseconds.
+    public var audioSentMs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case link, license, audio
@@ -59,5 +61,6 @@ public struct EdgeStatus: Sendable, Equatable, Encodable {
         case sessionID = "session_id"
         case demo
         case stopReason = "stop_reason"
+        case audioSentMs = "audio_sent_ms"
     }
 }

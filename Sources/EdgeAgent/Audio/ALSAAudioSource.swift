@@ -109,6 +109,8 @@ struct ALSACaptureLoop {
     private func read(from pcm: OpaquePointer) -> String? {
         let frameSamples = sampleRate / 50
         var buffer = [Int16](repeating: 0, count: frameSamples)
+        let started = Date()
+        var delivered = 0.0
         while capture.waitForRoom() {
             var filled = 0
             while filled < frameSamples {
@@ -126,6 +128,11 @@ struct ALSACaptureLoop {
                 if capture.isStopRequested { return nil }
             }
             capture.deliver(PCMFrame(samples: buffer, captureTimeMicroseconds: UInt64(Date().timeIntervalSince1970 * 1_000_000)))
+            // A microphone delivers in real time. A device that runs ahead of the clock (a file,
+            // a loopback) is held to real time, so what is streamed and billed is live audio.
+            delivered += 0.02
+            let ahead = delivered - Date().timeIntervalSince(started)
+            if ahead > 0.06 { Thread.sleep(forTimeInterval: ahead - 0.04) }
         }
         return nil
     }

@@ -68,6 +68,9 @@ public actor CentralLink {
     public var currentState: LinkState { state }
     /// Audio dropped because the replay buffer overflowed during an outage.
     public var droppedFrames: Int { replay.dropped }
+    /// Audio handed to the link in this session, in milliseconds.
+    public var sentMilliseconds: Int64 { sentMicroseconds / 1000 }
+    private var sentMicroseconds: Int64 = 0
 
     /// Admits and opens a new session. Throws central's refusal (with its code) when refused.
     public func open(sourceLanguage: String, targetLanguage: String?, codec: CodecParameters) async throws(CentralClient.Refusal) {
@@ -94,6 +97,7 @@ public actor CentralLink {
             return
         }
         nextSequence &+= 1
+        sentMicroseconds += Int64(frame.durationMicroseconds)
         replay.append(frame)
         if case .streaming = state {
             write(.binary(frame.encoded()))
