@@ -2,7 +2,7 @@
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CENTRAL_PORT ?= 8080
 
-.PHONY: run test deps build bench load clean
+.PHONY: run test deps build bench bench-edge load clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +25,10 @@ bench: deps
 	$(SWIFT) build -c release --product central-bench
 	.build/release/central-bench --mode store --concurrency 4 --admissions 20000
 	.build/release/central-bench --mode http --concurrency 8 --admissions 10000
+
+## Edge CPU and RSS while streaming one stream (docs/benchmarks.md).
+bench-edge: deps
+	SWIFT="$(SWIFT)" scripts/edge-bench.sh
 
 ## Streaming load: N simulated edges at real-time pace against a fresh central (docs/benchmarks.md).
 load: deps

@@ -109,3 +109,26 @@ extension CaptureState {
         return false
     }
 }
+
+@Suite struct ALSADeviceLossTests {
+    @Test func aMissingDeviceIsReopenedWithBackoffOnceItAppears() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("late-mic-\(UUID().uuidString).raw")
+        let source = ALSAAudioSource(configurationText: ALSACaptureTests.configuration(infile: file.path))
+        let capture = source.capture(device: "testmic", sampleRate: 16_000)
+        var state = capture.state
+        for _ in 0..<100 where !state.isNoDevice {
+            try await Task.sleep(for: .milliseconds(20))
+            state = capture.state
+        }
+        #expect(state.isNoDevice, "\(state)")
+        // The device comes (back): the capture finds it on a later attempt, without a restart.
+        try [Int16](repeating: 1_234, count: 3_200).withUnsafeBytes { Data($0) }.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var iterator = capture.frames.makeAsyncIterator()
+        let frame = await iterator.next()
+        #expect(frame?.samples.first == 1_234)
+        #expect(capture.state == .capturing)
+        capture.stop()
+        while await iterator.next() != nil {}
+    }
+}
