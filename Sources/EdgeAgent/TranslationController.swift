@@ -93,10 +93,10 @@ public actor TranslationController {
         })
         tasks.append(Task { [weak self] in
             while !Task.isCancelled, !capture.isStopRequested {
-                await self?.updateAudioState(capture.state, sentMs: await link.sentMilliseconds)
+                await self?.updateAudioState(capture.state, sentMs: await link.sentMilliseconds, dropped: await link.droppedFrames)
                 try? await Task.sleep(for: .milliseconds(250))
             }
-            await self?.updateAudioState(capture.state, sentMs: await link.sentMilliseconds)
+            await self?.updateAudioState(capture.state, sentMs: await link.sentMilliseconds, dropped: await link.droppedFrames)
         })
     }
 
@@ -170,8 +170,9 @@ public actor TranslationController {
         }
     }
 
-    private func updateAudioState(_ state: CaptureState, sentMs: Int64) {
+    private func updateAudioState(_ state: CaptureState, sentMs: Int64, dropped: Int) {
         status.audioSentMs = sentMs
+        status.audioDroppedFrames = dropped
         let (name, message): (String, String?) = switch state {
         case .starting: ("starting", nil)
         case .capturing: ("capturing", nil)

@@ -54,6 +54,8 @@ public struct EdgeStatus: Sendable, Equatable, Encodable {
     public var stopReason: ErrorCode?
     /// Audio sent to central in the current (or last) session, in milliseconds.
     public var audioSentMs: Int64?
+    /// 20 ms frames dropped because the 10 s replay buffer overflowed during an outage.
+    public var audioDroppedFrames: Int?
 
     enum CodingKeys: String, CodingKey {
         case link, license, audio
@@ -62,5 +64,6 @@ public struct EdgeStatus: Sendable, Equatable, Encodable {
         case demo
         case stopReason = "stop_reason"
         case audioSentMs = "audio_sent_ms"
+        case audioDroppedFrames = "audio_dropped_frames"
     }
 }
