@@ -173,6 +173,7 @@ public actor TranslationController {
     private func updateAudioState(_ state: CaptureState, sentMs: Int64, dropped: Int) {
         status.audioSentMs = sentMs
         status.audioDroppedFrames = dropped
+        status.audioRecoveredErrors = capture?.recoveredErrors
         let (name, message): (String, String?) = switch state {
         case .starting: ("starting", nil)
         case .capturing: ("capturing", nil)

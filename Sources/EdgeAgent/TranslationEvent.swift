@@ -56,6 +56,8 @@ public struct EdgeStatus: Sendable, Equatable, Encodable {
     public var audioSentMs: Int64?
     /// 20 ms frames dropped because the 10 s replay buffer overflowed during an outage.
     public var audioDroppedFrames: Int?
+    /// Capture overruns and suspends recovered so far (a busy or unstable audio device).
+    public var audioRecoveredErrors: Int?
 
     enum CodingKeys: String, CodingKey {
         case link, license, audio
@@ -65,5 +67,6 @@ public struct EdgeStatus: Sendable, Equatable, Encodable {
         case stopReason = "stop_reason"
         case audioSentMs = "audio_sent_ms"
         case audioDroppedFrames = "audio_dropped_frames"
+        case audioRecoveredErrors = "audio_recovered_errors"
     }
 }

@@ -67,10 +67,13 @@ public struct AudioFrame: Equatable, Sendable {
         guard data[2] == 0, data[3] == 0 else {
             throw ProtocolError(.malformedFrame, "reserved flags must be 0")
         }
+        // Per frame on central's hot path: reuse the one copy for the packet (an in-place shift).
+        var packet = data
+        packet.removeFirst(headerSize)
         let frame = AudioFrame(
             sequence: read32(data, 4), durationMicroseconds: read32(data, 8),
             captureTimeMicroseconds: UInt64(read32(data, 12)) << 32 | UInt64(read32(data, 16)),
-            packet: Array(data[headerSize...]))
+            packet: packet)
         let actual = try OpusPacketInfo.durationMicroseconds(frame.packet)
         guard actual == frame.durationMicroseconds else {
             throw ProtocolError(.malformedFrame, "frame says \(frame.durationMicroseconds) µs but its Opus packet holds \(actual) µs")

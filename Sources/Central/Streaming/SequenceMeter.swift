@@ -12,8 +12,6 @@ struct SequenceMeter: Sendable, Equatable {
     /// The sequence number expected next.
     private(set) var nextSequence: UInt32 = 0
     private(set) var acceptedMicroseconds: Int64 = 0
-    private(set) var acceptedFrames: Int64 = 0
-    private(set) var missingFrames: Int64 = 0
 
     init(nextSequence: UInt32 = 0, acceptedMicroseconds: Int64 = 0) {
         self.nextSequence = nextSequence
@@ -32,8 +30,6 @@ struct SequenceMeter: Sendable, Equatable {
         let missing = sequence - nextSequence
         nextSequence = sequence &+ 1
         acceptedMicroseconds += Int64(durationMicroseconds)
-        acceptedFrames += 1
-        missingFrames += Int64(missing)
         return missing == 0 ? .accepted : .acceptedAfterGap(missing: missing)
     }
 }

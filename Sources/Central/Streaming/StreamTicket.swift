@@ -34,10 +34,6 @@ final class StreamTicketBook: Sendable {
         return token
     }
 
-    func isValid(_ token: String, now: Date) -> Bool {
-        tickets.withLock { ($0[token]?.expiresAt ?? .distantPast) > now }
-    }
-
     /// Takes the ticket out of the book: a token works once.
     func redeem(_ token: String, now: Date) -> StreamTicket? {
         tickets.withLock { book in
