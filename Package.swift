@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "edge-agent", targets: ["EdgeAgentCommand"]),
         .executable(name: "central-bench", targets: ["CentralBenchmark"]),
         .executable(name: "loadgen", targets: ["LoadGenerator"]),
+        .executable(name: "fake-dashscope", targets: ["FakeDashScope"]),
         .library(name: "Protocol", targets: ["Protocol"]),
         .library(name: "Central", targets: ["Central"]),
         .library(name: "EdgeAgent", targets: ["EdgeAgent"]),
@@ -44,7 +45,9 @@ let package = Package(
             dependencies: [
                 "Protocol",
                 "COpus",
+                "COgg",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -66,6 +69,19 @@ let package = Package(
                 "Central",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FakeDashScope",
+            dependencies: [
+                "Central",
+                "COgg",
+                "COpus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

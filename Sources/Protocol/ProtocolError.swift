@@ -34,6 +34,17 @@ extension ErrorCode {
     public static let sessionNotResumable = ErrorCode("session_not_resumable")
     /// The connection dropped and no resume came within the resume window.
     public static let connectionLost = ErrorCode("connection_lost")
-    public static let providerUnavailable = ErrorCode("provider_unavailable")
     public static let unsupportedLanguagePair = ErrorCode("unsupported_language_pair")
+
+    // Provider failures, after central has tried every usable key.
+    /// The provider cannot be reached, or no provider key is configured or usable.
+    public static let providerUnavailable = ErrorCode("provider_unavailable")
+    /// Every provider key was refused (revoked, wrong, account in arrears).
+    public static let providerAuthFailed = ErrorCode("provider_auth_failed")
+    /// Every provider key is being throttled.
+    public static let providerRateLimited = ErrorCode("provider_rate_limited")
+    /// The provider rejected the task for another reason (bad audio, internal error).
+    public static let providerFailed = ErrorCode("provider_failed")
+    /// The provider stopped answering in time.
+    public static let providerTimeout = ErrorCode("provider_timeout")
 }

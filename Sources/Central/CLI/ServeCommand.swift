@@ -57,8 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let store = try configuration.database.openStore()
         raiseOpenFileLimit(logger: logger)
-        let provider: any SpeechProvider = configuration.speechProvider == "null" ? NullSpeechProvider() : DemoSpeechProvider()
-        let app = try buildApplication(configuration: configuration, store: store, provider: provider, logger: logger)
+        let (provider, vault) = try await ProviderSetup.make(
+            configuration: configuration, store: store, clock: SystemWallClock(), logger: logger)
+        let app = try buildApplication(
+            configuration: configuration, store: store, provider: provider, keyVault: vault, logger: logger)
         logger.info("central starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.database)",
         ])

@@ -14,8 +14,16 @@ public struct CentralConfiguration: Sendable {
     /// Peers whose `X-Forwarded-For` is believed (a reverse proxy in front of central).
     public var trustedProxies: [CIDRBlock] = []
     public var logLevel = "info"
-    /// `demo` (default, no provider keys needed) or `null` (accepts audio, returns nothing; load tests).
-    public var speechProvider = "demo"
+    /// `demo`, `dashscope` or `null` (accepts audio, returns nothing; load tests). Unset: DashScope
+    /// when DashScope keys are configured or stored, else the demo.
+    public var speechProvider: String?
+    /// DASHSCOPE_URL, DASHSCOPE_MODEL, DASHSCOPE_WORKSPACE, DASHSCOPE_ROTATE_SECONDS.
+    public var dashScope = DashScopeSettings()
+    /// DASHSCOPE_API_KEYS / DASHSCOPE_API_KEY (environment) and DASHSCOPE_API_KEY_FILE (one per line).
+    public var dashScopeKeys: [String] = []
+    public var dashScopeKeysFromFile: [String] = []
+    /// PROVIDER_MASTER_KEY or PROVIDER_MASTER_KEY_FILE: encrypts provider keys at rest.
+    public var providerMasterKey: String?
     /// Live-stream timings (edge timeout, resume window, …).
     public var stream = StreamSettings()
 
@@ -65,11 +73,12 @@ public struct CentralConfiguration: Sendable {
         }
         if let level = environment["LOG_LEVEL"], !level.isEmpty { configuration.logLevel = level }
         if let provider = environment["SPEECH_PROVIDER"], !provider.isEmpty {
-            guard ["demo", "null"].contains(provider) else {
-                throw ConfigurationError.invalid(name: "SPEECH_PROVIDER", value: provider, expected: "demo or null")
+            guard ["demo", "dashscope", "null"].contains(provider) else {
+                throw ConfigurationError.invalid(name: "SPEECH_PROVIDER", value: provider, expected: "demo, dashscope or null")
             }
             configuration.speechProvider = provider
         }
+        try readProviderSettings(environment, into: &configuration)
         if let timeout = environment["EDGE_TIMEOUT_SECONDS"] {
             configuration.stream.edgeTimeout = try parseSeconds(timeout, name: "EDGE_TIMEOUT_SECONDS")
         }
@@ -77,6 +86,43 @@ public struct CentralConfiguration: Sendable {
             configuration.stream.resumeWindow = try parseSeconds(window, name: "RESUME_WINDOW_SECONDS")
         }
         return configuration
+    }
+
+    static func readProviderSettings(_ environment: [String: String], into configuration: inout CentralConfiguration) throws {
+        if let url = environment["DASHSCOPE_URL"], !url.isEmpty {
+            guard url.hasPrefix("wss://") || url.hasPrefix("ws://") else {
+                throw ConfigurationError.invalid(name: "DASHSCOPE_URL", value: url, expected: "a wss:// (or ws://) URL")
+            }
+            configuration.dashScope.url = url
+        }
+        if let model = environment["DASHSCOPE_MODEL"], !model.isEmpty {
+            guard let known = DashScopeModel(rawValue: model) else {
+                throw ConfigurationError.invalid(
+                    name: "DASHSCOPE_MODEL", value: model,
+                    expected: DashScopeModel.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            configuration.dashScope.model = known
+        }
+        if let workspace = environment["DASHSCOPE_WORKSPACE"], !workspace.isEmpty {
+            configuration.dashScope.workspace = workspace
+        }
+        if let rotate = environment["DASHSCOPE_ROTATE_SECONDS"] {
+            configuration.dashScope.rotateAfterMs = Int(try parseSeconds(rotate, name: "DASHSCOPE_ROTATE_SECONDS") * 1000)
+        }
+        // Secrets are never echoed in an error message.
+        let listed = (environment["DASHSCOPE_API_KEYS"] ?? "").split(separator: ",")
+            + [Substring(environment["DASHSCOPE_API_KEY"] ?? "")]
+        configuration.dashScopeKeys = listed.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let file = environment["DASHSCOPE_API_KEY_FILE"], !file.isEmpty {
+            configuration.dashScopeKeysFromFile = try readSecret(file: file, name: "DASHSCOPE_API_KEY_FILE")
+                .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        }
+        if let master = environment["PROVIDER_MASTER_KEY"], !master.isEmpty {
+            configuration.providerMasterKey = master
+        } else if let file = environment["PROVIDER_MASTER_KEY_FILE"], !file.isEmpty {
+            configuration.providerMasterKey = try readSecret(file: file, name: "PROVIDER_MASTER_KEY_FILE")
+        }
     }
 
     static func parsePort(_ text: String, name: String) throws -> Int {

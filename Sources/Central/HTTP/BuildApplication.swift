@@ -11,6 +11,7 @@ public func buildApplication(
     store: any CentralStore,
     clock: any WallClock = SystemWallClock(),
     provider: any SpeechProvider = DemoSpeechProvider(),
+    keyVault: ProviderKeyVault? = nil,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -30,15 +31,18 @@ public func buildApplication(
         store: store, clock: clock, provider: provider, settings: configuration.stream, leaseTTL: configuration.leaseTTL,
         metrics: services.metrics, registry: registry, logger: logger)
 
+    let vault = keyVault ?? ProviderKeyVault(store: store, cipher: nil, clock: clock, logger: logger)
+
     let router = Router(context: CentralRequestContext.self)
     // Method and path only: headers carry license keys and the admin token.
     router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: ErrorResponseMiddleware())
     OpsController(services: services, registry: registry).addRoutes(to: router)
-    LicenseController(services: services, registry: registry, tickets: tickets).addRoutes(to: router)
-    AdminController(services: services, registry: registry).addRoutes(
-        to: router.group("/v1/admin").add(middleware: AdminAuthMiddleware(adminToken: adminToken, services: services)))
+    LicenseController(services: services, registry: registry, tickets: tickets, catalog: provider.catalog).addRoutes(to: router)
+    let admin = router.group("/v1/admin").add(middleware: AdminAuthMiddleware(adminToken: adminToken, services: services))
+    AdminController(services: services, registry: registry).addRoutes(to: admin)
+    ProviderKeyController(vault: vault, services: services).addRoutes(to: admin)
 
     let streamRouter = Router(context: StreamRequestContext.self)
     StreamEndpoint(environment: streams, tickets: tickets).addRoutes(to: streamRouter)

@@ -7,9 +7,11 @@ struct LicenseController {
     let services: CentralServices
     let registry: StreamRegistry
     let tickets: StreamTicketBook
+    let catalog: LanguageCatalog
 
     func addRoutes(to router: Router<CentralRequestContext>) {
         router.get("/v1/license/quota", use: quota)
+        router.get("/v1/providers", use: providers)
         router.post("/v1/sessions", use: admit)
         router.post("/v1/sessions/{id}/heartbeat", use: heartbeat)
         router.delete("/v1/sessions/{id}", use: release)
@@ -18,6 +20,12 @@ struct LicenseController {
     @Sendable func quota(_ request: Request, context: CentralRequestContext) async throws -> Response {
         let license = try await services.authenticatedLicense(request, context)
         return try jsonResponse(try await services.store.quota(for: license, now: services.clock.now()))
+    }
+
+    /// The serving provider and its language pairs, for the page's selectors.
+    @Sendable func providers(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        _ = try await services.authenticatedLicense(request, context)
+        return try jsonResponse(catalog)
     }
 
     /// The wire's `SessionGrant`, plus the lease admission took (absent on a resume).

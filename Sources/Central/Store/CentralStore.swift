@@ -62,6 +62,15 @@ public protocol CentralStore: Sendable {
     func liveStreamSessions() async throws -> [StreamSessionRecord]
 
     // Audit.
+    // Provider keys (secrets only as ciphertext) and provider-side usage.
+    func insertProviderKey(_ key: ProviderKeyRecord) async throws
+    func providerKeys() async throws -> [ProviderKeyRecord]
+    func setProviderKeyStatus(id: String, status: ProviderKeyRecord.Status) async throws -> Bool
+    func deleteProviderKey(id: String) async throws -> Bool
+    func recordProviderKeyOutcome(id: String, outcome: ProviderKeyOutcome, now: Date) async throws
+    /// The provider's own account of a session, beside our metering.
+    func recordProviderUsage(sessionID: String, usage: ProviderUsage) async throws
+
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
     func appendAudit(action: String, licenseID: String?, detail: String?, actor: Actor, now: Date) async throws
 }

@@ -8,6 +8,8 @@ public struct NullSpeechProvider: SpeechProvider {
 
     public var info: ProviderInfo { ProviderInfo(name: "null", model: nil, demo: true) }
 
+    public var catalog: LanguageCatalog { LanguageCatalog(provider: info, languages: DashScopeModel.gummyRealtime.languages) }
+
     public func supports(source: String, target: String?) -> Bool { true }
 
     public func openSession(_ configuration: ProviderSessionConfiguration) async throws -> any SpeechProviderSession {

@@ -26,19 +26,31 @@ public enum ProviderEvent: Sendable, Equatable {
 
 /// The provider's own account of what it processed, kept beside our metering.
 public struct ProviderUsage: Sendable, Equatable {
+    /// Audio handed to the provider (a replay after a failover counts again).
     public var audioMs: Int64
+    /// What the provider says it billed, in seconds, when it reports usage.
+    public var reportedSeconds: Int?
 
-    public init(audioMs: Int64) {
+    public init(audioMs: Int64, reportedSeconds: Int? = nil) {
         self.audioMs = audioMs
+        self.reportedSeconds = reportedSeconds
     }
 }
 
 /// The seam to a speech service (DashScope, the demo, a test fake).
 public protocol SpeechProvider: Sendable {
     var info: ProviderInfo { get }
-    /// Language pairs this provider accepts; `nil` target means transcription only.
+    /// The language pairs offered, for the page (`GET /v1/providers`).
+    var catalog: LanguageCatalog { get }
+    /// Whether a session for this pair can open; `nil` target means transcription only.
     func supports(source: String, target: String?) -> Bool
     func openSession(_ configuration: ProviderSessionConfiguration) async throws -> any SpeechProviderSession
+}
+
+extension SpeechProvider {
+    public func supports(source: String, target: String?) -> Bool {
+        catalog.supports(source: source, target: target)
+    }
 }
 
 /// One live provider task.

@@ -312,6 +312,7 @@ actor StreamSession {
             let result = try await store.checkpointStreamSession(
                 id: id, acceptedMs: accepted, lastSequence: last, leaseTTL: ttl, now: now)
             try await store.closeStreamSession(id: id, reason: reason, now: now)
+            try await store.recordProviderUsage(sessionID: id, usage: usage)
             return result.billedMs
         }
         do {

@@ -141,6 +141,33 @@ enum SQLiteMigrations {
                     SELECT license_id, day, SUM(amount_ms) FROM ledger WHERE kind = 'debit' GROUP BY license_id, day;
                 """)
         }
+        migrator.registerMigration("v4_provider_keys") { db in
+            // Secrets only as AES-GCM ciphertext; the master key never touches the database.
+            try db.execute(sql: """
+                CREATE TABLE provider_keys (
+                    id TEXT PRIMARY KEY,
+                    provider TEXT NOT NULL,
+                    label TEXT,
+                    ciphertext BLOB NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    hint TEXT NOT NULL,
+                    source TEXT NOT NULL CHECK (source IN ('env', 'file', 'admin')),
+                    status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+                    created_at INTEGER NOT NULL,
+                    tasks INTEGER NOT NULL DEFAULT 0,
+                    audio_ms INTEGER NOT NULL DEFAULT 0,
+                    auth_failures INTEGER NOT NULL DEFAULT 0,
+                    rate_limited INTEGER NOT NULL DEFAULT 0,
+                    other_failures INTEGER NOT NULL DEFAULT 0,
+                    last_used_at INTEGER,
+                    last_error TEXT,
+                    last_error_at INTEGER,
+                    UNIQUE (provider, fingerprint)
+                ) WITHOUT ROWID;
+                ALTER TABLE stream_sessions ADD COLUMN provider_audio_ms INTEGER;
+                ALTER TABLE stream_sessions ADD COLUMN provider_reported_seconds INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -10,6 +10,9 @@ public struct DemoSpeechProvider: SpeechProvider {
 
     public var info: ProviderInfo { ProviderInfo(name: "demo", model: "energy-segmenter", demo: true) }
 
+    /// The page offers Gummy's pairs, so switching to DashScope changes nothing for the customer.
+    public var catalog: LanguageCatalog { LanguageCatalog(provider: info, languages: DashScopeModel.gummyRealtime.languages) }
+
     public func supports(source: String, target: String?) -> Bool {
         // The demo transcribes nothing, so it can "serve" any pair honestly.
         !source.isEmpty && source.count <= 16 && (target?.count ?? 0) <= 16

@@ -1,12 +1,12 @@
 import COpus
 
 /// libopus decoding to 16-bit PCM. Not thread-safe: one decoder belongs to one task.
-final class OpusFrameDecoder {
+public final class OpusFrameDecoder {
     private let decoder: OpaquePointer
-    let sampleRate: Int32
+    public let sampleRate: Int32
     private var pcm: [Int16]
 
-    init?(sampleRate: Int32 = 16_000) {
+    public init?(sampleRate: Int32 = 16_000) {
         var error: Int32 = 0
         guard let decoder = opus_decoder_create(sampleRate, 1, &error), error == OPUS_OK else { return nil }
         self.decoder = decoder
@@ -20,7 +20,7 @@ final class OpusFrameDecoder {
     }
 
     /// Decoded samples, or nil when libopus rejects the packet.
-    func decode(_ packet: [UInt8]) -> ArraySlice<Int16>? {
+    public func decode(_ packet: [UInt8]) -> ArraySlice<Int16>? {
         let count = packet.withUnsafeBufferPointer { input -> Int32 in
             pcm.withUnsafeMutableBufferPointer { output -> Int32 in
                 guard let samples = output.baseAddress else { return OPUS_BAD_ARG }

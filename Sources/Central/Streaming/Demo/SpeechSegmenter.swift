@@ -2,14 +2,16 @@ import Foundation
 
 /// Finds speech segments by energy: a segment starts after 60 ms above the threshold and ends
 /// after 300 ms below it. Simple, deterministic, and honest about what it is.
-struct SpeechSegmenter {
-    enum Event: Equatable {
+public struct SpeechSegmenter {
+    public enum Event: Equatable {
         /// Speech continues; emitted about every 500 ms inside a segment.
         case ongoing(index: Int, startMs: Int, endMs: Int)
         case ended(index: Int, startMs: Int, endMs: Int)
     }
 
-    var thresholdDBFS: Double = -42
+    public var thresholdDBFS: Double = -42
+
+    public init() {}
     private let onsetMs = 60
     private let hangoverMs = 300
     private let interimEveryMs = 500
@@ -20,10 +22,10 @@ struct SpeechSegmenter {
     private var segmentStartMs: Int?
     private var lastSpeechEndMs = 0
     private var lastInterimMs = 0
-    private(set) var segmentCount = 0
+    public private(set) var segmentCount = 0
 
     /// RMS level of `samples` in dBFS (−∞ for silence is reported as −120).
-    static func levelDBFS(_ samples: ArraySlice<Int16>) -> Double {
+    public static func levelDBFS(_ samples: ArraySlice<Int16>) -> Double {
         guard !samples.isEmpty else { return -120 }
         var sum = 0.0
         for sample in samples {
@@ -34,7 +36,7 @@ struct SpeechSegmenter {
         return rms > 0 ? max(-120, 20 * log10(rms)) : -120
     }
 
-    mutating func process(levelDBFS: Double, durationMs: Int) -> Event? {
+    public mutating func process(levelDBFS: Double, durationMs: Int) -> Event? {
         defer { positionMs += durationMs }
         let loud = levelDBFS >= thresholdDBFS
         if loud {
@@ -65,7 +67,7 @@ struct SpeechSegmenter {
     }
 
     /// Ends an open segment at the end of the audio.
-    mutating func flush() -> Event? {
+    public mutating func flush() -> Event? {
         guard let start = segmentStartMs else { return nil }
         segmentStartMs = nil
         return .ended(index: segmentCount, startMs: start, endMs: max(lastSpeechEndMs, start))

@@ -1,0 +1,182 @@
+import Protocol
+import Synchronization
+
+/// What one DashScope session remembers across its tasks: the audio not yet covered by a final
+/// sentence (replayed into the next task after a failure, so a key failover loses no speech),
+/// the mapping from each task's times and sentence ids to the session's, and usage.
+/// Shared by a task's reader (events) and writer (audio) under one lock.
+final class DashScopeRelayState: Sendable {
+    struct Entry {
+        var ordinal: Int
+        var packet: [UInt8]
+        var sessionStartMs: Int
+        var durationMs: Int
+    }
+
+    struct State {
+        var unconfirmed: [Entry] = []
+        var nextOrdinal = 0
+        var sessionAudioMs = 0
+        var inputEnded = false
+        // The running task.
+        var taskStarted = false
+        var taskBaseSessionMs = 0
+        var nextOrdinalToSend = 0
+        var lastSentOrdinal = -1
+        var taskSentMs = 0
+        var taskReportedSeconds = 0
+        var sentenceMap: [Int: Int] = [:]
+        var lastFinalSessionMs = 0
+        var lastInterimID: Int?
+        // The session.
+        var nextSentenceID = 0
+        /// The session id of a sentence a failed task left unfinished: the replay reuses it.
+        var openSentenceID: Int?
+        var providerAudioMs: Int64 = 0
+        var reportedSeconds = 0
+    }
+
+    private let state = Mutex(State())
+    let sourceLanguage: String
+    let targetLanguage: String?
+
+    init(sourceLanguage: String, targetLanguage: String?) {
+        self.sourceLanguage = sourceLanguage
+        self.targetLanguage = targetLanguage
+    }
+
+    func read<T>(_ body: (State) -> T) -> T {
+        state.withLock { body($0) }
+    }
+
+    // MARK: Writer
+
+    /// Takes a frame from the session into the relay's keeping.
+    func accept(_ frame: AudioFrame) {
+        state.withLock { state in
+            let durationMs = Int(frame.durationMicroseconds / 1000)
+            state.unconfirmed.append(Entry(
+                ordinal: state.nextOrdinal, packet: frame.packet, sessionStartMs: state.sessionAudioMs, durationMs: durationMs))
+            state.nextOrdinal += 1
+            state.sessionAudioMs += durationMs
+        }
+    }
+
+    func markInputEnded() {
+        state.withLock { $0.inputEnded = true }
+    }
+
+    /// A new task begins with the oldest unconfirmed frame: after a failure that replays the
+    /// audio the failed task never finished; after a clean finish nothing is unconfirmed.
+    func beginTask() {
+        state.withLock { state in
+            state.taskStarted = false
+            state.taskBaseSessionMs = state.unconfirmed.first?.sessionStartMs ?? state.sessionAudioMs
+            state.nextOrdinalToSend = state.unconfirmed.first?.ordinal ?? state.nextOrdinal
+            state.lastSentOrdinal = state.nextOrdinalToSend - 1
+            state.taskSentMs = 0
+            state.taskReportedSeconds = 0
+            state.sentenceMap = [:]
+            state.lastInterimID = nil
+        }
+    }
+
+    func markStarted() {
+        state.withLock { $0.taskStarted = true }
+    }
+
+    /// Frames the running task has not been sent yet, marked as sent.
+    func takeUnsent() -> [[UInt8]] {
+        state.withLock { state in
+            guard state.taskStarted else { return [] }
+            let unsent = state.unconfirmed.filter { $0.ordinal >= state.nextOrdinalToSend }
+            guard let last = unsent.last else { return [] }
+            state.nextOrdinalToSend = last.ordinal + 1
+            state.lastSentOrdinal = last.ordinal
+            let ms = unsent.reduce(0) { $0 + $1.durationMs }
+            state.taskSentMs += ms
+            state.providerAudioMs += Int64(ms)
+            return unsent.map(\.packet)
+        }
+    }
+
+    /// The task finished cleanly: everything it was sent is recognised.
+    func completeTask() {
+        state.withLock { state in
+            let last = state.lastSentOrdinal
+            state.unconfirmed.removeAll { $0.ordinal <= last }
+            state.reportedSeconds += state.taskReportedSeconds
+            state.nextSentenceID = max(state.nextSentenceID, (state.sentenceMap.values.max() ?? -1) + 1)
+            state.openSentenceID = nil
+            state.taskStarted = false
+        }
+    }
+
+    /// The task failed: its unconfirmed audio stays for the next task; an unfinished sentence's
+    /// id is kept so the replayed sentence replaces it on the page.
+    func abortTask() {
+        state.withLock { state in
+            state.reportedSeconds += state.taskReportedSeconds
+            state.taskReportedSeconds = 0
+            state.openSentenceID = state.lastInterimID
+            state.nextSentenceID = max(state.nextSentenceID, (state.sentenceMap.values.max() ?? -1) + 1)
+            state.taskStarted = false
+        }
+    }
+
+    // MARK: Reader
+
+    /// Converts one `result-generated` payload to session events, trimming confirmed audio.
+    func results(from payload: DashScopeWire.EventPayload) -> [ProviderEvent] {
+        state.withLock { state in
+            if let seconds = payload.usage?.duration {
+                state.taskReportedSeconds = max(state.taskReportedSeconds, seconds)
+            }
+            guard let output = payload.output else { return [] }
+            var events: [ProviderEvent] = []
+            if let sentence = output.sentence ?? output.transcription, sentence.heartbeat != true,
+               let result = Self.result(sentence, language: sentence.lang ?? sourceLanguage, state: &state) {
+                events.append(.transcript(result))
+            }
+            for translation in output.translations ?? [] {
+                if let result = Self.result(translation, language: translation.lang ?? targetLanguage ?? "", state: &state) {
+                    events.append(.translation(result))
+                }
+            }
+            return events
+        }
+    }
+
+    private static func result(_ sentence: DashScopeWire.Sentence, language: String, state: inout State) -> ResultMessage? {
+        let final = sentence.sentenceEnd ?? false
+        var text = sentence.text
+        if !final, let stash = sentence.stash?.text { text += stash }
+        guard final || !text.isEmpty else { return nil }
+        let providerID = sentence.sentenceID ?? 0
+        let id: Int
+        if let known = state.sentenceMap[providerID] {
+            id = known
+        } else {
+            id = state.openSentenceID ?? max(state.nextSentenceID, (state.sentenceMap.values.max() ?? -1) + 1)
+            state.openSentenceID = nil
+            state.sentenceMap[providerID] = id
+        }
+        let base = state.taskBaseSessionMs
+        let startMs = base + (sentence.beginTime ?? 0)
+        let endMs = base + (sentence.endTime ?? sentence.beginTime ?? 0)
+        if final {
+            if state.lastInterimID == id { state.lastInterimID = nil }
+            state.lastFinalSessionMs = max(state.lastFinalSessionMs, endMs)
+            // Audio wholly before the end of a final sentence never needs a replay.
+            state.unconfirmed.removeAll { $0.sessionStartMs + $0.durationMs <= endMs && $0.ordinal <= state.lastSentOrdinal }
+        } else {
+            state.lastInterimID = id
+        }
+        return ResultMessage(sentenceID: id, final: final, startMs: startMs, endMs: max(startMs, endMs), text: text, language: language)
+    }
+
+    func recordTaskUsage(_ usage: DashScopeWire.Usage?) {
+        guard let seconds = usage?.duration else { return }
+        state.withLock { $0.taskReportedSeconds = max($0.taskReportedSeconds, seconds) }
+    }
+}

@@ -1,0 +1,99 @@
+import Central
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Synchronization
+
+/// A DashScope "inference" endpoint for tests and development: it checks the auth header,
+/// validates what it is sent (command order and fields, Ogg pages and CRCs, decodable Opus,
+/// granules, sample counts) and answers in DashScope's shapes. `/control/…` injects failures
+/// and reports what each task received.
+enum FakeDashScopeServer {
+    static let path = "/api-ws/v1/inference"
+    static let models: Set<String> = ["gummy-realtime-v1", "gummy-chat-v1", "paraformer-realtime-v2", "paraformer-realtime-8k-v2", "fun-asr-realtime"]
+    static let formats: Set<String> = ["pcm", "wav", "mp3", "opus", "speex", "aac", "amr"]
+
+    struct Options: Sendable {
+        var host = "127.0.0.1"
+        var port = 0
+        var keys: Set<String> = []
+        /// `upgrade`: a bad key is refused at the WebSocket upgrade; `task-failed`: at run-task.
+        var badKeyMode = "upgrade"
+        var resultDelayMs = 0
+        var silenceTimeout: Duration = .seconds(23)
+    }
+
+    static func buildApplication(options: Options, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void)
+        -> some ApplicationProtocol
+    {
+        let state = FakeDashScopeState(validKeys: options.keys, resultDelayMs: options.resultDelayMs)
+        let router = Router()
+        addControlRoutes(to: router, state: state)
+        // Without an upgrade, the endpoint answers with the status a real refusal would carry.
+        router.get(RouterPath(path)) { request, _ -> Response in
+            switch await state.status(of: bearer(request.headers[.authorization])) {
+            case .unknown, .revoked: return Response(status: .unauthorized)
+            case .rateLimited: return Response(status: .tooManyRequests)
+            case .valid: return Response(status: .init(code: 426, reasonPhrase: "Upgrade Required"))
+            }
+        }
+        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        wsRouter.ws(RouterPath(path)) { request, _ in
+            let key = bearer(request.headers[.authorization])
+            let status = await state.status(of: key)
+            if options.badKeyMode == "upgrade", status == .unknown || status == .revoked {
+                return .dontUpgrade
+            }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            let key = bearer(context.request.headers[.authorization])
+            let connection = FakeConnection(options: options, state: state, outbound: outbound, key: key, logger: logger)
+            await connection.run(inbound: inbound)
+        }
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: wsRouter, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "fake-dashscope"),
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+
+    static func bearer(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1])
+    }
+
+    static func addControlRoutes(to router: Router<BasicRequestContext>, state: FakeDashScopeState) {
+        struct KeyBody: Decodable { var key: String }
+        router.post("/control/revoke") { request, context -> HTTPResponse.Status in
+            await state.revoke(try await request.decode(as: KeyBody.self, context: context).key)
+            return .noContent
+        }
+        router.post("/control/throttle") { request, context -> HTTPResponse.Status in
+            await state.throttle(try await request.decode(as: KeyBody.self, context: context).key)
+            return .noContent
+        }
+        router.post("/control/restore") { request, context -> HTTPResponse.Status in
+            await state.restore(try await request.decode(as: KeyBody.self, context: context).key)
+            return .noContent
+        }
+        router.post("/control/inject") { request, context -> HTTPResponse.Status in
+            await state.inject(try await request.decode(as: FakeDashScopeState.Injection.self, context: context))
+            return .noContent
+        }
+        router.post("/control/reset") { _, _ -> HTTPResponse.Status in
+            await state.reset()
+            return .noContent
+        }
+        router.get("/control/tasks") { _, _ -> Response in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(["tasks": await state.allReports()])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// The fake's knobs and memory: which keys are good, revoked or throttled, the failures queued
+/// for the next tasks, and a report per task.
+actor FakeDashScopeState {
+    enum KeyStatus: Equatable {
+        case valid
+        case unknown
+        case revoked
+        case rateLimited
+    }
+
+    /// A failure to inject into the next task(s).
+    struct Injection: Codable, Sendable {
+        /// `task-failed`, `disconnect`, `slow`, `auth`, `rate-limit`.
+        var failure: String
+        /// Audio (ms) into the task at which it strikes; 0 = at run-task.
+        var afterMs: Int?
+        /// DashScope error code for `task-failed` (default InternalError).
+        var errorCode: String?
+        var errorMessage: String?
+        /// `slow`: delay before each result, ms.
+        var delayMs: Int?
+        /// How many tasks it applies to (default 1).
+        var count: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case failure
+            case afterMs = "after_ms"
+            case errorCode = "error_code"
+            case errorMessage = "error_message"
+            case delayMs = "delay_ms"
+            case count
+        }
+    }
+
+    private var validKeys: Set<String>
+    private var revoked: Set<String> = []
+    private var throttled: Set<String> = []
+    private var injections: [Injection] = []
+    private var reports: [FakeTaskReport] = []
+    let resultDelayMs: Int
+
+    init(validKeys: Set<String>, resultDelayMs: Int) {
+        self.validKeys = validKeys
+        self.resultDelayMs = resultDelayMs
+    }
+
+    func status(of key: String?) -> KeyStatus {
+        guard let key, validKeys.contains(key) else { return key.map { revoked.contains($0) } == true ? .revoked : .unknown }
+        if revoked.contains(key) { return .revoked }
+        if throttled.contains(key) { return .rateLimited }
+        return .valid
+    }
+
+    func revoke(_ key: String) { revoked.insert(key) }
+    func throttle(_ key: String) { throttled.insert(key) }
+    func restore(_ key: String) {
+        revoked.remove(key)
+        throttled.remove(key)
+        validKeys.insert(key)
+    }
+
+    func inject(_ injection: Injection) { injections.append(injection) }
+
+    /// The injection for a new task, if any.
+    func takeInjection() -> Injection? {
+        guard !injections.isEmpty else { return nil }
+        var first = injections[0]
+        let remaining = (first.count ?? 1) - 1
+        if remaining > 0 {
+            first.count = remaining
+            injections[0] = first
+        } else {
+            injections.removeFirst()
+        }
+        return first
+    }
+
+    func record(_ report: FakeTaskReport) {
+        if let index = reports.firstIndex(where: { $0.taskID == report.taskID }) {
+            reports[index] = report
+        } else {
+            reports.append(report)
+        }
+    }
+
+    func allReports() -> [FakeTaskReport] { reports }
+
+    func reset() {
+        injections = []
+        reports = []
+    }
+}
