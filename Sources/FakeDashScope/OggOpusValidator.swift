@@ -4,8 +4,8 @@ import Central
 
 /// Checks an Ogg Opus byte stream the way a strict server would: libogg finds pages (and
 /// rejects bad CRCs), the first packet must be OpusHead on a BOS page, the second OpusTags, every
-/// audio packet must decode with libopus, and every page's granule must equal pre-skip plus the
-/// 48 kHz samples decoded so far. Bytes may arrive split anywhere.
+/// audio packet must decode with libopus, and every page's granule must equal the 48 kHz samples
+/// decoded so far (pre-skip included). Bytes may arrive split anywhere.
 final class OggOpusValidator {
     private(set) var pages = 0
     private(set) var packets = 0
@@ -84,8 +84,8 @@ final class OggOpusValidator {
             handle(packet: bytes)
         }
         let granule = ogg_page_granulepos(&page)
-        if audioPackets > 0, granule >= 0, granule != Int64(preSkip) + decodedSamples48k {
-            errors.append("page \(pages): granule \(granule) but pre-skip + samples = \(Int64(preSkip) + decodedSamples48k)")
+        if audioPackets > 0, granule >= 0, granule != decodedSamples48k {
+            errors.append("page \(pages): granule \(granule) but \(decodedSamples48k) samples decoded")
         }
     }
 

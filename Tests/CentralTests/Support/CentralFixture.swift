@@ -61,13 +61,16 @@ struct CentralFixture {
     }
 
     func withLiveServer<T: Sendable>(
-        logger: Logger? = nil, _ body: @Sendable (LiveCentral) async throws -> T
+        logger: Logger? = nil, provider: (any SpeechProvider)? = nil, keyVault: ProviderKeyVault? = nil,
+        _ body: @Sendable (LiveCentral) async throws -> T
     ) async throws -> T {
         var quiet = Logger(label: "central-test")
         quiet.logLevel = .warning
         let logger = logger ?? quiet
         let serverClock: any WallClock = realTime ? SystemWallClock() : clock
-        let app = try buildApplication(configuration: configuration, store: store, clock: serverClock, logger: logger)
+        let app = try buildApplication(
+            configuration: configuration, store: store, clock: serverClock, provider: provider ?? DemoSpeechProvider(),
+            keyVault: keyVault, logger: logger)
         return try await app.test(.live) { client in
             try await body(LiveCentral(client: client))
         }

@@ -112,13 +112,26 @@ final class StreamTestClient: Sendable {
 
 extension LiveCentral {
     /// Admission, then a connected stream client that has sent `start` and seen `started`.
-    func openStream(key: String, device: String = "device-1", target: String? = "en") async throws -> (StreamTestClient, StartedMessage) {
+    func openStream(key: String, device: String = "device-1", source: String = "zh", target: String? = "en") async throws -> (StreamTestClient, StartedMessage) {
         let admitted = try await admit(key: key, device: device)
         try #require(admitted.status == .created, "\(admitted.text)")
         let token = try #require(try admitted.json()["stream_token"] as? String)
         let client = StreamTestClient(port: port, token: token)
-        client.start(target: target)
+        client.start(source: source, target: target)
         let started = try #require(await client.started(), "no started message: \(client.messages)")
         return (client, started)
+    }
+}
+
+extension LiveCentral {
+    /// Admission and `start`, expecting central to refuse the start: returns the error's code.
+    func openStreamExpectingError(key: String, device: String = "device-1", source: String = "en", target: String?) async throws -> (ErrorCode, String) {
+        let admitted = try await admit(key: key, device: device)
+        try #require(admitted.status == .created, "\(admitted.text)")
+        let token = try #require(try admitted.json()["stream_token"] as? String)
+        let client = StreamTestClient(port: port, token: token)
+        client.start(source: source, target: target)
+        let error = try #require(await client.waitFor { if case .error(let e) = $0 { e } else { nil } }, "\(client.messages)")
+        return (error.code, error.message)
     }
 }

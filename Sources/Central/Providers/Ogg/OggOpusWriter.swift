@@ -2,8 +2,9 @@ import COgg
 import Protocol
 
 /// Wraps raw Opus packets in an Ogg Opus stream (RFC 7845) with libogg: an `OpusHead` page, an
-/// `OpusTags` page, then audio pages whose granule positions count 48 kHz samples including the
-/// pre-skip, and a last page marked end-of-stream. One writer is one logical stream: every
+/// `OpusTags` page, then audio pages whose granule positions count every 48 kHz sample decoded
+/// so far (the pre-skip samples included, RFC 7845 §4), and a last page marked end-of-stream.
+/// A player therefore plays the audio sent minus the encoder's pre-skip. One writer is one logical stream: every
 /// provider task gets a fresh writer (a new serial and new header pages).
 ///
 /// Not thread-safe; one writer belongs to one task.
@@ -13,7 +14,7 @@ public final class OggOpusWriter {
     public let inputSampleRate: Int
     /// Audio pages are cut every this many packets (5 × 20 ms = one page per 100 ms).
     public let packetsPerPage: Int
-    /// 48 kHz samples of audio written so far (without the pre-skip).
+    /// 48 kHz samples of audio written so far: the granule position of the newest packet.
     public private(set) var samplesWritten: Int64 = 0
 
     private let stream: UnsafeMutablePointer<ogg_stream_state>
@@ -82,7 +83,7 @@ public final class OggOpusWriter {
     private func write(_ packet: [UInt8], end: Bool) -> [UInt8] {
         // Durations come from the TOC byte, so the granule follows the audio itself.
         samplesWritten += Int64((try? OpusPacketInfo.samplesAt48kHz(packet)) ?? 960)
-        submit(packet, granule: Int64(preSkip) + samplesWritten, beginning: false, end: end)
+        submit(packet, granule: samplesWritten, beginning: false, end: end)
         packetsOnPage += 1
         guard end || packetsOnPage >= packetsPerPage else { return [] }
         packetsOnPage = 0
