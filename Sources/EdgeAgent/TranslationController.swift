@@ -14,6 +14,9 @@ public actor TranslationController {
 
     private var link: CentralLink?
     private var capture: AudioCapture?
+    /// Set while the page's own microphone is the source; /ws binary messages feed it.
+    private var browserCapture: AudioCapture?
+    private var browserDroppedFrames = 0
     private var tasks: [Task<Void, Never>] = []
     private var status = EdgeStatus(link: "idle", audio: "idle")
     private var latestQuota: QuotaMessage?
@@ -53,7 +56,23 @@ public actor TranslationController {
         subscribers.removeValue(forKey: id)?.finish()
     }
 
-    public func currentStatus() -> EdgeStatus { status }
+    public func currentStatus() -> EdgeStatus {
+        // While capturing, the device is ours and busy; otherwise ask ALSA whether it would open.
+        if capture == nil || capture?.isStopRequested == true || browserCapture != nil {
+            let problem = audio.probe(device: configuration.audioDevice)
+            status.alsaAvailable = problem == nil
+            if let problem, status.audio == "idle" || status.audio == "no_device" {
+                status.audio = "no_device"
+                status.audioMessage = problem
+            } else if problem == nil, status.audio == "no_device", capture == nil {
+                status.audio = "idle"
+                status.audioMessage = nil
+            }
+        } else {
+            status.alsaAvailable = true
+        }
+        return status
+    }
 
     /// The latest quota central pushed, or a fresh one from central.
     public func quota() async throws(CentralClient.Refusal) -> QuotaSnapshot {
@@ -64,6 +83,42 @@ public actor TranslationController {
     }
 
     public func devices() -> [AudioDevice] { audio.devices() }
+
+    /// The serving provider's language pairs, from central.
+    public func languages() async throws(CentralClient.Refusal) -> LanguageCatalog {
+        try await central.languages()
+    }
+
+    /// The device name that selects the page's own microphone.
+    public static let browserDevice = "browser"
+    /// 20 ms of 16 kHz mono S16LE.
+    public static let browserFrameBytes = 640
+    /// The largest /ws binary message: one second of audio.
+    public static let browserMessageMaxBytes = 32_000
+
+    /// PCM from the page (browser-microphone mode): whole 20 ms frames of 16 kHz mono S16LE.
+    public func receiveBrowserAudio(_ bytes: [UInt8]) -> (code: ErrorCode, message: String)? {
+        guard let browserCapture else {
+            return (.browserAudioNotExpected, "Audio from the page is only taken after starting with the browser microphone.")
+        }
+        guard !bytes.isEmpty, bytes.count % Self.browserFrameBytes == 0, bytes.count <= Self.browserMessageMaxBytes else {
+            return (.invalidAudioFrame, "Send whole 20 ms frames: a multiple of 640 bytes of 16 kHz mono 16-bit PCM, at most 32000 bytes.")
+        }
+        let now = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+        let frames = bytes.count / Self.browserFrameBytes
+        for index in 0..<frames {
+            let base = index * Self.browserFrameBytes
+            let samples = (0..<(Self.browserFrameBytes / 2)).map { i in
+                Int16(bitPattern: UInt16(bytes[base + 2 * i]) | UInt16(bytes[base + 2 * i + 1]) << 8)
+            }
+            // Capture times step back from now by 20 ms a frame, oldest first.
+            let capturedAt = now - UInt64(frames - 1 - index) * 20_000
+            if !browserCapture.offer(PCMFrame(samples: samples, captureTimeMicroseconds: capturedAt)) {
+                browserDroppedFrames += 1
+            }
+        }
+        return nil
+    }
 
     // MARK: Control
 
@@ -86,7 +141,16 @@ public actor TranslationController {
         try await link.open(
             sourceLanguage: sourceLanguage, targetLanguage: targetLanguage,
             codec: CodecParameters(sampleRate: Int(settings.sampleRate), frameMs: 20, preSkip: preSkip))
-        let capture = audio.capture(device: device ?? configuration.audioDevice, sampleRate: Int(settings.sampleRate))
+        let capture: AudioCapture
+        if device == Self.browserDevice {
+            capture = AudioCapture(capacity: 25)
+            capture.setState(.capturing)
+            browserCapture = capture
+            status.audioSource = "browser"
+        } else {
+            capture = audio.capture(device: device ?? configuration.audioDevice, sampleRate: Int(settings.sampleRate))
+            status.audioSource = "alsa"
+        }
         self.capture = capture
         tasks.append(Task.detached { [weak self] in
             await Self.pump(capture: capture, settings: settings, link: link, controller: self)
@@ -102,8 +166,15 @@ public actor TranslationController {
 
     public func stop() async throws {
         guard let link else { throw ControlError.notStreaming }
-        capture?.stop()
+        stopCapture()
         await link.stop()
+    }
+
+    private func stopCapture() {
+        capture?.stop()
+        // The browser capture has no thread of its own to end the frame stream.
+        browserCapture?.finish()
+        browserCapture = nil
     }
 
     // MARK: Pipeline
@@ -145,7 +216,7 @@ public actor TranslationController {
             case .stopped(let reason):
                 status.link = "stopped"
                 status.stopReason = reason
-                capture?.stop()
+                stopCapture()
             }
             broadcast(.state(status))
         case .started(let started):
@@ -185,6 +256,11 @@ public actor TranslationController {
         status.audio = name
         status.audioMessage = message
         broadcast(.state(status))
+    }
+
+    /// One page only (an answer to something that page sent).
+    func notify(_ id: UUID, _ event: TranslationEvent) {
+        subscribers[id]?.yield(event)
     }
 
     func broadcast(_ event: TranslationEvent) {

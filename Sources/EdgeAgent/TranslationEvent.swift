@@ -58,6 +58,12 @@ public struct EdgeStatus: Sendable, Equatable, Encodable {
     public var audioDroppedFrames: Int?
     /// Capture overruns and suspends recovered so far (a busy or unstable audio device).
     public var audioRecoveredErrors: Int?
+    /// Whether the configured ALSA device opens for capture (checked while no session runs).
+    public var alsaAvailable: Bool?
+    /// The page may send its own microphone over /ws (start with `"device": "browser"`).
+    public var browserAudioAvailable = true
+    /// `alsa` or `browser` while a session runs.
+    public var audioSource: String?
 
     enum CodingKeys: String, CodingKey {
         case link, license, audio
@@ -68,5 +74,8 @@ public struct EdgeStatus: Sendable, Equatable, Encodable {
         case audioSentMs = "audio_sent_ms"
         case audioDroppedFrames = "audio_dropped_frames"
         case audioRecoveredErrors = "audio_recovered_errors"
+        case alsaAvailable = "alsa_available"
+        case browserAudioAvailable = "browser_audio_available"
+        case audioSource = "audio_source"
     }
 }

@@ -56,6 +56,9 @@ actor FakeConnection {
         switch command.header.action {
         case "run-task": return await runTask(command)
         case "finish-task": return await finishTask(command)
+        case "continue-task":
+            // Context updates (hot words mid-task) change nothing in the fake's results.
+            return true
         default:
             return await fail(taskID: command.header.taskID, code: "InvalidParameter", message: "unknown action \(command.header.action)")
         }

@@ -1,6 +1,7 @@
 import Central
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -39,22 +40,22 @@ enum FakeDashScopeServer {
             case .valid: return Response(status: .init(code: 426, reasonPhrase: "Upgrade Required"))
             }
         }
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
-        wsRouter.ws(RouterPath(path)) { request, _ in
-            let key = bearer(request.headers[.authorization])
-            let status = await state.status(of: key)
-            if options.badKeyMode == "upgrade", status == .unknown || status == .revoked {
-                return .dontUpgrade
+        let upgrade = HTTP1WebSocketUpgradeChannel.Configuration(ws: .init(maxFrameSize: 1 << 20))
+        let server = HTTPServerBuilder { responder in
+            let channel = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: upgrade) { head, _, _ in
+                guard head.path == path else { return .dontUpgrade }
+                let key = bearer(head.headerFields[.authorization])
+                return .upgrade([:]) { inbound, outbound, context in
+                    let connection = FakeConnection(options: options, state: state, outbound: outbound, key: key, logger: context.logger)
+                    await connection.run(inbound: inbound)
+                }
             }
-            return .upgrade([:])
-        } onUpgrade: { inbound, outbound, context in
-            let key = bearer(context.request.headers[.authorization])
-            let connection = FakeConnection(options: options, state: state, outbound: outbound, key: key, logger: logger)
-            await connection.run(inbound: inbound)
+            // In `task-failed` mode a bad key is let through and refused at run-task instead.
+            return GatedChildChannel(inner: channel, keys: state.keys, enabled: options.badKeyMode == "upgrade")
         }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: wsRouter, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
+            server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "fake-dashscope"),
             onServerRunning: onServerRunning,
             logger: logger)
@@ -70,15 +71,15 @@ enum FakeDashScopeServer {
     static func addControlRoutes(to router: Router<BasicRequestContext>, state: FakeDashScopeState) {
         struct KeyBody: Decodable { var key: String }
         router.post("/control/revoke") { request, context -> HTTPResponse.Status in
-            await state.revoke(try await request.decode(as: KeyBody.self, context: context).key)
+            state.keys.revoke(try await request.decode(as: KeyBody.self, context: context).key)
             return .noContent
         }
         router.post("/control/throttle") { request, context -> HTTPResponse.Status in
-            await state.throttle(try await request.decode(as: KeyBody.self, context: context).key)
+            state.keys.throttle(try await request.decode(as: KeyBody.self, context: context).key)
             return .noContent
         }
         router.post("/control/restore") { request, context -> HTTPResponse.Status in
-            await state.restore(try await request.decode(as: KeyBody.self, context: context).key)
+            state.keys.restore(try await request.decode(as: KeyBody.self, context: context).key)
             return .noContent
         }
         router.post("/control/inject") { request, context -> HTTPResponse.Status in

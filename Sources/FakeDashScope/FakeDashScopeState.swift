@@ -1,4 +1,38 @@
+import Central
 import Foundation
+
+/// Which keys the fake accepts; read synchronously by the connection gate on the event loop.
+final class FakeKeyBook: Sendable {
+    private struct Sets {
+        var valid: Set<String>
+        var revoked: Set<String> = []
+        var throttled: Set<String> = []
+    }
+
+    private let sets: LockedValue<Sets>
+
+    init(valid: Set<String>) {
+        sets = LockedValue(Sets(valid: valid))
+    }
+
+    func status(of key: String?) -> FakeDashScopeState.KeyStatus {
+        let sets = sets.value
+        guard let key, sets.valid.contains(key) else { return key.map { sets.revoked.contains($0) } == true ? .revoked : .unknown }
+        if sets.revoked.contains(key) { return .revoked }
+        if sets.throttled.contains(key) { return .rateLimited }
+        return .valid
+    }
+
+    func revoke(_ key: String) { sets.withLock { _ = $0.revoked.insert(key) } }
+    func throttle(_ key: String) { sets.withLock { _ = $0.throttled.insert(key) } }
+    func restore(_ key: String) {
+        sets.withLock {
+            $0.revoked.remove(key)
+            $0.throttled.remove(key)
+            $0.valid.insert(key)
+        }
+    }
+}
 
 /// The fake's knobs and memory: which keys are good, revoked or throttled, the failures queued
 /// for the next tasks, and a report per task.
@@ -34,32 +68,17 @@ actor FakeDashScopeState {
         }
     }
 
-    private var validKeys: Set<String>
-    private var revoked: Set<String> = []
-    private var throttled: Set<String> = []
+    let keys: FakeKeyBook
     private var injections: [Injection] = []
     private var reports: [FakeTaskReport] = []
     let resultDelayMs: Int
 
     init(validKeys: Set<String>, resultDelayMs: Int) {
-        self.validKeys = validKeys
+        self.keys = FakeKeyBook(valid: validKeys)
         self.resultDelayMs = resultDelayMs
     }
 
-    func status(of key: String?) -> KeyStatus {
-        guard let key, validKeys.contains(key) else { return key.map { revoked.contains($0) } == true ? .revoked : .unknown }
-        if revoked.contains(key) { return .revoked }
-        if throttled.contains(key) { return .rateLimited }
-        return .valid
-    }
-
-    func revoke(_ key: String) { revoked.insert(key) }
-    func throttle(_ key: String) { throttled.insert(key) }
-    func restore(_ key: String) {
-        revoked.remove(key)
-        throttled.remove(key)
-        validKeys.insert(key)
-    }
+    func status(of key: String?) -> KeyStatus { keys.status(of: key) }
 
     func inject(_ injection: Injection) { injections.append(injection) }
 

@@ -84,7 +84,9 @@ final class OggOpusValidator {
             handle(packet: bytes)
         }
         let granule = ogg_page_granulepos(&page)
-        if audioPackets > 0, granule >= 0, granule != decodedSamples48k {
+        // The last page may end earlier than the decoded audio (end trimming, RFC 7845 §4.4).
+        let endOfStream = ogg_page_eos(&page) != 0
+        if audioPackets > 0, granule >= 0, endOfStream ? granule > decodedSamples48k : granule != decodedSamples48k {
             errors.append("page \(pages): granule \(granule) but \(decodedSamples48k) samples decoded")
         }
     }

@@ -28,9 +28,11 @@ import Testing
             """)
     }
 
-    static func controller(centralPort: Int, key: String, audio: any AudioSource) throws -> (EdgeConfiguration, TranslationController) {
+    static func controller(
+        centralPort: Int, key: String, audio: any AudioSource, device: String = "testmic"
+    ) throws -> (EdgeConfiguration, TranslationController) {
         var configuration = EdgeConfiguration(licenseKey: key, centralURL: try #require(URL(string: "http://localhost:\(centralPort)")))
-        configuration.audioDevice = "testmic"
+        configuration.audioDevice = device
         var logger = Logger(label: "edge-test")
         logger.logLevel = .critical
         let central = CentralClient(baseURL: configuration.centralURL, licenseKey: key, client: .shared)

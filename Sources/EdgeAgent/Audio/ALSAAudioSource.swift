@@ -33,6 +33,10 @@ public struct ALSAAudioSource: AudioSource {
         return devices
     }
 
+    public func probe(device: String) -> String? {
+        ALSACaptureLoop(device: device, sampleRate: 16_000, configurationText: configurationText, capture: AudioCapture(capacity: 1)).probe()
+    }
+
     public func capture(device: String, sampleRate: Int) -> AudioCapture {
         let capture = AudioCapture()
         let configurationText = configurationText
@@ -74,7 +78,17 @@ struct ALSACaptureLoop {
         capture.finish()
     }
 
-    private func open() -> Result<OpaquePointer, OpenError> {
+    /// Whether the device opens for capture now (non-blocking: a busy device answers at once).
+    func probe() -> String? {
+        switch open(mode: SND_PCM_NONBLOCK) {
+        case .failure(let error): return error.message
+        case .success(let pcm):
+            snd_pcm_close(pcm)
+            return nil
+        }
+    }
+
+    private func open(mode: Int32 = 0) -> Result<OpaquePointer, OpenError> {
         var pcm: OpaquePointer?
         var result: Int32
         if let configurationText {
@@ -89,9 +103,9 @@ struct ALSACaptureLoop {
             result = snd_config_load(config, input)
             snd_input_close(input)
             guard result == 0 else { return .failure(OpenError("invalid ALSA configuration: \(Self.describe(result))")) }
-            result = snd_pcm_open_lconf(&pcm, device, SND_PCM_STREAM_CAPTURE, 0, config)
+            result = snd_pcm_open_lconf(&pcm, device, SND_PCM_STREAM_CAPTURE, mode, config)
         } else {
-            result = snd_pcm_open(&pcm, device, SND_PCM_STREAM_CAPTURE, 0)
+            result = snd_pcm_open(&pcm, device, SND_PCM_STREAM_CAPTURE, mode)
         }
         guard result == 0, let pcm else {
             return .failure(OpenError("cannot open capture device '\(device)': \(Self.describe(result))"))

@@ -53,6 +53,14 @@ public final class AudioCapture: Sendable {
         return !isStopRequested
     }
 
+    /// Hands a frame over without waiting (the browser-microphone path runs on an event loop):
+    /// false, and the frame is dropped, when the consumer is half a second behind.
+    func offer(_ frame: PCMFrame) -> Bool {
+        guard !isStopRequested, slots.wait(timeout: .now()) == .success else { return false }
+        continuation.yield(frame)
+        return true
+    }
+
     func deliver(_ frame: PCMFrame) {
         continuation.yield(frame)
     }

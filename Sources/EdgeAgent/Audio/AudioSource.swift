@@ -38,6 +38,8 @@ public enum CaptureState: Sendable, Equatable {
 /// The seam to the microphone: ALSA on Linux; tests and the browser-microphone mode supply others.
 public protocol AudioSource: Sendable {
     func devices() -> [AudioDevice]
+    /// nil when `device` can be opened for capture right now, else why not.
+    func probe(device: String) -> String?
     /// Starts capturing 20 ms frames from `device` until the capture is stopped.
     func capture(device: String, sampleRate: Int) -> AudioCapture
 }

@@ -55,6 +55,11 @@ public struct CentralClient: Sendable {
         try await send(.GET, "/v1/license/quota", body: nil)
     }
 
+    /// The serving provider and its language pairs.
+    public func languages() async throws(Refusal) -> LanguageCatalog {
+        try await send(.GET, "/v1/providers", body: nil)
+    }
+
     public func admit(deviceID: String, holder: String?, resumeSessionID: String? = nil) async throws(Refusal) -> SessionGrant {
         var body: [String: String] = ["device_id": deviceID]
         body["holder"] = holder

@@ -26,8 +26,15 @@ public enum LocalAPI {
             let (id, events) = await controller.subscribe()
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    // The page says nothing we need; this only notices when it goes away.
-                    do { for try await _ in inbound.messages(maxSize: 4_096) {} } catch {}
+                    // Binary messages are the page's microphone (browser-microphone mode); text is ignored.
+                    do {
+                        for try await message in inbound.messages(maxSize: TranslationController.browserMessageMaxBytes) {
+                            guard case .binary(let buffer) = message else { continue }
+                            if let problem = await controller.receiveBrowserAudio(Array(buffer: buffer)) {
+                                await controller.notify(id, .error(code: problem.code, message: problem.message))
+                            }
+                        }
+                    } catch {}
                     await controller.unsubscribe(id)
                 }
                 let encoder = WireCoding.encoder()
@@ -60,6 +67,13 @@ public enum LocalAPI {
             }
         }
         router.get("/api/devices") { _, _ in try json(["devices": await controller.devices()]) }
+        router.get("/api/languages") { _, _ in
+            do {
+                return try json(try await controller.languages())
+            } catch let failure as CentralClient.Refusal {
+                return refusal(failure)
+            }
+        }
         router.post("/api/translation/start") { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
             guard let start = try? JSONDecoder().decode(StartRequest.self, from: Data(buffer: body)),

@@ -77,6 +77,10 @@ extension ErrorCode {
     public static let originNotAllowed = ErrorCode("origin_not_allowed")
     public static let alreadyStreaming = ErrorCode("already_streaming")
     public static let notStreaming = ErrorCode("not_streaming")
+    /// Browser-microphone audio arrived while no browser-microphone session runs.
+    public static let browserAudioNotExpected = ErrorCode("browser_audio_not_expected")
+    /// A browser-microphone message that is not whole 20 ms frames of 16 kHz mono S16LE.
+    public static let invalidAudioFrame = ErrorCode("invalid_audio_frame")
 }
 
 /// Applies the policy to every `/api` request and the `/ws` upgrade.

@@ -145,6 +145,19 @@ public enum DashScopeWire {
             self.output = output
             self.usage = usage
         }
+
+        enum CodingKeys: String, CodingKey {
+            case output, usage
+        }
+
+        /// As DashScope writes it: `{}` for task-started/failed; with an output, `usage` is
+        /// always present (null until there is a billed duration). The official SDK depends on it.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            guard let output else { return }
+            try container.encode(output, forKey: .output)
+            try container.encode(usage, forKey: .usage)
+        }
     }
 
     public struct Output: Codable, Sendable, Equatable {
@@ -196,6 +209,21 @@ public enum DashScopeWire {
             case text, lang
             case sentenceEnd = "sentence_end"
             case heartbeat, stash, words
+        }
+
+        /// `end_time` is written as null while a sentence is interim (clients test it for
+        /// null); an absent stash is left out, never null.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(sentenceID, forKey: .sentenceID)
+            try container.encodeIfPresent(beginTime, forKey: .beginTime)
+            try container.encode(endTime, forKey: .endTime)
+            try container.encode(text, forKey: .text)
+            try container.encodeIfPresent(lang, forKey: .lang)
+            try container.encodeIfPresent(sentenceEnd, forKey: .sentenceEnd)
+            try container.encodeIfPresent(heartbeat, forKey: .heartbeat)
+            try container.encodeIfPresent(stash, forKey: .stash)
+            try container.encodeIfPresent(words, forKey: .words)
         }
     }
 
