@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev sqlite3
   libssl-dev
   curl ca-certificates
-  python3 python3-venv
+  python3 python3-venv openssl
 )
 
 missing=()

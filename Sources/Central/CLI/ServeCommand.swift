@@ -59,12 +59,25 @@ struct ServeCommand: AsyncParsableCommand {
         raiseOpenFileLimit(logger: logger)
         let (provider, vault) = try await ProviderSetup.make(
             configuration: configuration, store: store, clock: SystemWallClock(), logger: logger)
+        let tls = try configuration.tls.map { try CentralTLS(files: $0, logger: logger) }
+        let reloader = tls.map(Self.reloadOnHangUp)
+        defer { reloader?.cancel() }
         let app = try buildApplication(
-            configuration: configuration, store: store, provider: provider, keyVault: vault, logger: logger)
+            configuration: configuration, store: store, provider: provider, keyVault: vault, tls: tls, logger: logger)
         logger.info("central starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.database)",
+            "tls": "\(tls != nil)",
         ])
         try await app.runService()
+    }
+
+    /// SIGHUP re-reads the certificate and key (a renewed certificate, no restart).
+    static func reloadOnHangUp(_ tls: CentralTLS) -> any DispatchSourceSignal {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler { tls.reload() }
+        source.resume()
+        return source
     }
 
     /// Each stream is a socket: lift the soft descriptor limit to the hard one.

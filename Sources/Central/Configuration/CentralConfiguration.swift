@@ -24,6 +24,8 @@ public struct CentralConfiguration: Sendable {
     public var dashScopeKeysFromFile: [String] = []
     /// PROVIDER_MASTER_KEY or PROVIDER_MASTER_KEY_FILE: encrypts provider keys at rest.
     public var providerMasterKey: String?
+    /// TLS_CERT_FILE + TLS_KEY_FILE: serve HTTPS/WSS directly (re-read on SIGHUP).
+    public var tls: CentralTLS.Files?
     /// Live-stream timings (edge timeout, resume window, …).
     public var stream = StreamSettings()
 
@@ -79,6 +81,15 @@ public struct CentralConfiguration: Sendable {
             configuration.speechProvider = provider
         }
         try readProviderSettings(environment, into: &configuration)
+        let certificate = environment["TLS_CERT_FILE"] ?? "", key = environment["TLS_KEY_FILE"] ?? ""
+        if !certificate.isEmpty || !key.isEmpty {
+            guard !certificate.isEmpty, !key.isEmpty else {
+                throw ConfigurationError.invalid(
+                    name: certificate.isEmpty ? "TLS_CERT_FILE" : "TLS_KEY_FILE", value: "",
+                    expected: "both TLS_CERT_FILE and TLS_KEY_FILE (PEM files), or neither")
+            }
+            configuration.tls = CentralTLS.Files(certificate: certificate, key: key)
+        }
         if let timeout = environment["EDGE_TIMEOUT_SECONDS"] {
             configuration.stream.edgeTimeout = try parseSeconds(timeout, name: "EDGE_TIMEOUT_SECONDS")
         }

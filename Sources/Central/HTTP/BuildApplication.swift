@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import Protocol
@@ -12,6 +15,7 @@ public func buildApplication(
     clock: any WallClock = SystemWallClock(),
     provider: any SpeechProvider = DemoSpeechProvider(),
     keyVault: ProviderKeyVault? = nil,
+    tls: CentralTLS? = nil,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -47,10 +51,11 @@ public func buildApplication(
     let streamRouter = Router(context: StreamRequestContext.self)
     StreamEndpoint(environment: streams, tickets: tickets).addRoutes(to: streamRouter)
 
+    let plain = HTTPServerBuilder.http1WebSocketUpgrade(
+        webSocketRouter: streamRouter, configuration: .init(ws: .init(maxFrameSize: ControlMessage.maxTextBytes)))
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: streamRouter, configuration: .init(ws: .init(maxFrameSize: ControlMessage.maxTextBytes))),
+        server: try tls.map { try .tls(plain, tlsConfiguration: $0.serverConfiguration()) } ?? plain,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "central"),
         services: [StreamShutdownService(registry: registry)],
         onServerRunning: onServerRunning,

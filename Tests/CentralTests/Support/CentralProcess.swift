@@ -8,12 +8,13 @@ final class CentralProcess: @unchecked Sendable {
     let process: Process
     let port: Int
 
-    init(databasePath: String, port: Int, adminToken: String) throws {
+    init(databasePath: String, port: Int, adminToken: String, environment: [String: String] = [:]) throws {
         self.port = port
         process = Process()
         process.executableURL = CommandRunner.productsDirectory.appendingPathComponent("central")
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--database-url", "sqlite:\(databasePath)", "--log-level", "warning"]
         process.environment = ["PATH": "/usr/bin:/bin", "ADMIN_TOKEN": adminToken, "HOME": NSTemporaryDirectory()]
+            .merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
