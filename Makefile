@@ -2,7 +2,7 @@
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CENTRAL_PORT ?= 8080
 
-.PHONY: run test deps build bench bench-edge load clean
+.PHONY: run test deps build bench bench-edge load clean customer-bundle container-check image-edge image-central
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +19,7 @@ run: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/test-dashscope-sdk.sh
 
 ## Admission throughput and latency on SQLite (a measurement, not a test; see docs/benchmarks.md).
 bench: deps
@@ -38,3 +39,41 @@ load: deps
 
 clean:
 	rm -rf .build
+
+# ---- Packaging (README: "Installing (customer)" and "Deploying central (vendor)") ----
+VERSION := $(shell cat VERSION 2>/dev/null || git describe --tags --always 2>/dev/null || echo dev)
+REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+SOURCE_URL ?= $(shell git config --get remote.origin.url 2>/dev/null || echo unspecified)
+CONTAINER_ENGINE ?= docker
+EDGE_IMAGE ?= speech-edge/edge-agent:$(VERSION)
+CENTRAL_IMAGE ?= speech-edge/central:$(VERSION)
+# The vendor's central as customers' edges reach it; compiled into the edge image and preset
+# in the customer bundle.
+CENTRAL_URL ?= https://central.example.com
+DIST ?= .build-dist
+
+## The customer's bundle: $(DIST)/speech-edge-customer-$(VERSION).tar.gz (compose file, .env.example, start/stop scripts, READMEs).
+customer-bundle:
+	@VERSION="$(VERSION)" CENTRAL_URL="$(CENTRAL_URL)" EDGE_IMAGE="$(EDGE_IMAGE)" DIST="$(DIST)" \
+	  CENTRAL_CA_FILE="$(CENTRAL_CA_FILE)" EDGE_IMAGE_TAR="$(EDGE_IMAGE_TAR)" Packaging/make-customer-bundle.sh
+
+## Images, built from source in a Swift builder stage (needs a container engine that can pull swift and debian).
+image-edge:
+	$(CONTAINER_ENGINE) build -f docker/edge.Dockerfile -t $(EDGE_IMAGE) -t speech-edge/edge-agent:latest \
+	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE_URL=$(SOURCE_URL) \
+	  --build-arg VENDOR_CENTRAL_URL=$(if $(filter https://central.example.com,$(CENTRAL_URL)),,$(CENTRAL_URL)) .
+
+image-central:
+	$(CONTAINER_ENGINE) build -f docker/central.Dockerfile -t $(CENTRAL_IMAGE) -t speech-edge/central:latest \
+	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg SOURCE_URL=$(SOURCE_URL) .
+
+## Images (runtime stages with the debug binaries from `make test`, podman + debootstrap, no Docker engine),
+## customer bundle, compose schemas, systemd units. Run as root on Debian 12 after `make test`.
+container-check:
+	@scripts/container-check.sh
+
+## The page in headless Chromium against a real central and edge (needs `swift build --build-tests` first).
+.PHONY: test-browser
+test-browser:
+	@scripts/install-browser-deps.sh
+	.build/browser-venv/bin/python -m unittest discover -s tests/browser -v

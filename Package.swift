@@ -124,6 +124,7 @@ let package = Package(
             name: "EdgeAgentCommand",
             dependencies: [
                 "EdgeAgent",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import EdgeAgent
 import Foundation
 import Hummingbird
@@ -22,8 +23,14 @@ struct EdgeAgentMain {
         var configuredLogger = Logger(label: "edge-agent")
         configuredLogger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info") ?? .info
         let logger = configuredLogger
+        let http: HTTPClient
         do {
-            let http = try CentralClient.makeHTTPClient(caFile: configuration.centralCAFile)
+            http = try CentralClient.makeHTTPClient(caFile: configuration.centralCAFile)
+        } catch {
+            FileHandle.standardError.write(Data("edge-agent: \(error)\n".utf8))
+            exit(1)
+        }
+        do {
             let central = CentralClient(baseURL: configuration.centralURL, licenseKey: configuration.licenseKey, client: http)
             if arguments.contains("--check") {
                 let healthy = await SupportCheck(configuration: configuration, audio: ALSAAudioSource(), central: central).run { print($0) }
@@ -40,6 +47,8 @@ struct EdgeAgentMain {
             try await app.runService()
             try? await http.shutdown()
         } catch {
+            // An HTTP client must be shut down before it goes away, on every path.
+            try? await http.shutdown()
             FileHandle.standardError.write(Data("edge-agent: \(error)\n".utf8))
             exit(1)
         }

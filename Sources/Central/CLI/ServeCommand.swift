@@ -60,8 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
         let (provider, vault) = try await ProviderSetup.make(
             configuration: configuration, store: store, clock: SystemWallClock(), logger: logger)
         let tls = try configuration.tls.map { try CentralTLS(files: $0, logger: logger) }
-        let reloader = tls.map(Self.reloadOnHangUp)
-        defer { reloader?.cancel() }
+        let reloader = Self.reloadOnHangUp(tls, logger: logger)
+        defer { reloader.cancel() }
         let app = try buildApplication(
             configuration: configuration, store: store, provider: provider, keyVault: vault, tls: tls, logger: logger)
         logger.info("central starting", metadata: [
@@ -71,11 +71,18 @@ struct ServeCommand: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// SIGHUP re-reads the certificate and key (a renewed certificate, no restart).
-    static func reloadOnHangUp(_ tls: CentralTLS) -> any DispatchSourceSignal {
+    /// SIGHUP re-reads the certificate and key (a renewed certificate, no restart). Without
+    /// TLS it is logged and ignored: `systemctl reload` must never kill a billing server.
+    static func reloadOnHangUp(_ tls: CentralTLS?, logger: Logger) -> any DispatchSourceSignal {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { tls.reload() }
+        source.setEventHandler {
+            if let tls {
+                tls.reload()
+            } else {
+                logger.notice("SIGHUP: nothing to reload (no TLS configured)")
+            }
+        }
         source.resume()
         return source
     }
