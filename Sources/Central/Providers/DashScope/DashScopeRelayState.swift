@@ -59,8 +59,17 @@ final class DashScopeRelayState: Sendable {
                 ordinal: state.nextOrdinal, packet: frame.packet, sessionStartMs: state.sessionAudioMs, durationMs: durationMs))
             state.nextOrdinal += 1
             state.sessionAudioMs += durationMs
+            // Speech with no sentence end for a long while: keep at most the last 30 s of sent
+            // audio for a replay, so memory stays bounded.
+            if state.unconfirmed.count > Self.replayLimitFrames,
+               let first = state.unconfirmed.first, first.ordinal <= state.lastSentOrdinal {
+                state.unconfirmed.removeFirst(min(state.unconfirmed.count - Self.replayLimitFrames, state.lastSentOrdinal - first.ordinal + 1))
+            }
         }
     }
+
+    /// 30 s of 20 ms frames.
+    static let replayLimitFrames = 1_500
 
     func markInputEnded() {
         state.withLock { $0.inputEnded = true }

@@ -1,0 +1,58 @@
+@testable import Central
+import Protocol
+import Testing
+
+/// The bookkeeping behind failover: what is replayed, and how provider times and sentence ids
+/// become the session's.
+@Suite struct DashScopeRelayStateTests {
+    static func frame(_ sequence: UInt32) -> AudioFrame {
+        AudioFrame(sequence: sequence, durationMicroseconds: 20_000, captureTimeMicroseconds: 0, packet: [0x08, 0x00])
+    }
+
+    static func sentence(_ id: Int, _ begin: Int, _ end: Int, final: Bool) -> DashScopeWire.EventPayload {
+        DashScopeWire.EventPayload(
+            output: .init(transcription: .init(sentenceID: id, beginTime: begin, endTime: end, text: "s\(id)", sentenceEnd: final)),
+            usage: nil)
+    }
+
+    @Test func aFailedTaskReplaysOnlyUnconfirmedAudioAndKeepsSentenceIDs() {
+        let relay = DashScopeRelayState(sourceLanguage: "en", targetLanguage: nil)
+        relay.beginTask()
+        relay.markStarted()
+        for index in 0..<100 { relay.accept(Self.frame(UInt32(index))) }  // 2 s
+        #expect(relay.takeUnsent().count == 100)
+        // Sentence 0 is final up to 1.2 s; sentence 1 is interim when the task fails.
+        _ = relay.results(from: Self.sentence(0, 100, 1_200, final: true))
+        _ = relay.results(from: Self.sentence(1, 1_300, 1_800, final: false))
+        relay.abortTask()
+        #expect(relay.read(\.unconfirmed).count == 40)
+
+        relay.beginTask()
+        relay.markStarted()
+        #expect(relay.takeUnsent().count == 40)
+        #expect(relay.read(\.taskBaseSessionMs) == 1_200)
+        // The new task's first sentence is the replayed one: it takes the unfinished id, and
+        // its times are offset by where the replay began.
+        let replayed = relay.results(from: Self.sentence(0, 100, 600, final: true))
+        guard case .transcript(let result) = replayed.first else {
+            Issue.record("no transcript")
+            return
+        }
+        #expect(result.sentenceID == 1)
+        #expect(result.startMs == 1_300 && result.endMs == 1_800)
+        let next = relay.results(from: Self.sentence(1, 700, 780, final: true))
+        if case .transcript(let second) = next.first { #expect(second.sentenceID == 2) }
+    }
+
+    @Test func replayMemoryIsBounded() {
+        let relay = DashScopeRelayState(sourceLanguage: "zh", targetLanguage: nil)
+        relay.beginTask()
+        relay.markStarted()
+        for index in 0..<4_000 {
+            relay.accept(Self.frame(UInt32(index)))
+            _ = relay.takeUnsent()
+        }
+        #expect(relay.read(\.unconfirmed).count <= DashScopeRelayState.replayLimitFrames + 1)
+        #expect(relay.read(\.providerAudioMs) == 80_000)
+    }
+}
