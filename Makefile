@@ -20,6 +20,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/test-dashscope-sdk.sh
+	$(MAKE) test-browser
 
 ## Admission throughput and latency on SQLite (a measurement, not a test; see docs/benchmarks.md).
 bench: deps
@@ -76,4 +77,4 @@ container-check:
 .PHONY: test-browser
 test-browser:
 	@scripts/install-browser-deps.sh
-	.build/browser-venv/bin/python -m unittest discover -s tests/browser -v
+	PYTHONDONTWRITEBYTECODE=1 .build/browser-venv/bin/python -m unittest discover -s Tests/Browser -v

@@ -17,6 +17,8 @@ public actor TranslationController {
     /// Set while the page's own microphone is the source; /ws binary messages feed it.
     private var browserCapture: AudioCapture?
     private var browserDroppedFrames = 0
+    /// The /ws subscriber whose audio feeds the browser capture; its page closing ends the session.
+    private var browserOwner: UUID?
     private var tasks: [Task<Void, Never>] = []
     private var status = EdgeStatus(link: "idle", audio: "idle")
     private var latestQuota: QuotaMessage?
@@ -54,6 +56,13 @@ public actor TranslationController {
 
     public func unsubscribe(_ id: UUID) {
         subscribers.removeValue(forKey: id)?.finish()
+        // A browser-microphone page that went away (closed, crashed) cannot send audio any more:
+        // end its session rather than hold a concurrency slot with nothing to stream.
+        if id == browserOwner, browserCapture != nil {
+            browserOwner = nil
+            logger.info("the page feeding the browser microphone went away; stopping")
+            Task { try? await self.stop() }
+        }
     }
 
     public func currentStatus() -> EdgeStatus {
@@ -97,13 +106,14 @@ public actor TranslationController {
     public static let browserMessageMaxBytes = 32_000
 
     /// PCM from the page (browser-microphone mode): whole 20 ms frames of 16 kHz mono S16LE.
-    public func receiveBrowserAudio(_ bytes: [UInt8]) -> (code: ErrorCode, message: String)? {
+    public func receiveBrowserAudio(_ bytes: [UInt8], from page: UUID? = nil) -> (code: ErrorCode, message: String)? {
         guard let browserCapture else {
             return (.browserAudioNotExpected, "Audio from the page is only taken after starting with the browser microphone.")
         }
         guard !bytes.isEmpty, bytes.count % Self.browserFrameBytes == 0, bytes.count <= Self.browserMessageMaxBytes else {
             return (.invalidAudioFrame, "Send whole 20 ms frames: a multiple of 640 bytes of 16 kHz mono 16-bit PCM, at most 32000 bytes.")
         }
+        if let page { browserOwner = page }
         let now = UInt64(Date().timeIntervalSince1970 * 1_000_000)
         let frames = bytes.count / Self.browserFrameBytes
         for index in 0..<frames {
@@ -137,6 +147,12 @@ public actor TranslationController {
         // The previous session's tasks end on their own (their streams finished with it).
         tasks.removeAll()
         status.stopReason = nil
+        // The answer to start describes this session, not the last one.
+        status.audio = "starting"
+        status.audioMessage = nil
+        status.audioSentMs = 0
+        status.audioDroppedFrames = 0
+        status.sessionID = nil
         listen(to: link)
         try await link.open(
             sourceLanguage: sourceLanguage, targetLanguage: targetLanguage,
@@ -175,6 +191,7 @@ public actor TranslationController {
         // The browser capture has no thread of its own to end the frame stream.
         browserCapture?.finish()
         browserCapture = nil
+        browserOwner = nil
     }
 
     // MARK: Pipeline
@@ -238,7 +255,23 @@ public actor TranslationController {
             if stopped.reason != .clientStop {
                 broadcast(.error(code: stopped.reason, message: stopped.message))
             }
+            // The last pushed quota still counts this stream and its last unbilled second:
+            // ask central for the settled figures so the page and /api/license/quota are right.
+            Task { await self.refreshQuotaAfterSession() }
         }
+    }
+
+    private func refreshQuotaAfterSession() async {
+        // Central releases the lease as it sends `stopped`; a moment later the quota is settled.
+        try? await Task.sleep(for: .milliseconds(300))
+        guard let quota = try? await central.quota() else {
+            latestQuota = nil
+            return
+        }
+        let message = QuotaMessage(quota: quota, warning: QuotaWarning.level(for: quota), sessionBilledMs: nil, provider: latestQuota?.provider)
+        latestQuota = message
+        status.license = quota.status
+        broadcast(.quota(message))
     }
 
     private func updateAudioState(_ state: CaptureState, sentMs: Int64, dropped: Int) {

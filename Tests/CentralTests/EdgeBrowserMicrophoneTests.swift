@@ -89,4 +89,40 @@ import Testing
             }
         }
     }
+
+    @Test func closingThePageEndsItsBrowserMicrophoneSession() async throws {
+        let fixture = try CentralFixture(realTime: true)
+        let (key, _) = try await fixture.createLicense()
+        try await fixture.withLiveServer { central in
+            let audio = ALSAAudioSource(configurationText: nil)
+            let (configuration, controller) = try EdgeLocalAPITests.controller(
+                centralPort: central.port, key: key, audio: audio, device: "hw:CARD=Missing,DEV=0")
+            let app = LocalAPI.buildApplication(configuration: configuration, controller: controller, logger: Logger(label: "edge"))
+            try await app.test(.live) { edge in
+                let port = try #require(edge.port)
+                let own: HTTPFields = [EdgeLocalAPITests.origin: "http://localhost:\(port)"]
+                var wsConfiguration = WebSocketClientConfiguration()
+                wsConfiguration.additionalHeaders = own
+                // The page starts, streams a second of silence, then its tab goes away.
+                _ = try? await WebSocketClient.connect(url: "ws://localhost:\(port)/ws", configuration: wsConfiguration, logger: Logger(label: "page")) { _, outbound, _ in
+                    let start = try await edge.execute(
+                        uri: "/api/translation/start", method: .post, headers: own,
+                        body: ByteBuffer(string: #"{"source_language":"en","target_language":"zh","device":"browser"}"#)) { $0 }
+                    #expect(start.status == .accepted)
+                    for _ in 0..<10 {
+                        try await outbound.write(.binary(ByteBuffer(bytes: [UInt8](repeating: 0, count: 3_200))))
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    #expect(try await fixture.store.liveStreamSessions().count == 1)
+                }
+                var ended = false
+                for _ in 0..<100 where !ended {
+                    ended = try await fixture.store.liveStreamSessions().isEmpty
+                    if !ended { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(ended, "the session outlived its page")
+                #expect(try await fixture.store.activeLeases(licenseID: nil, now: Date()).isEmpty)
+            }
+        }
+    }
 }

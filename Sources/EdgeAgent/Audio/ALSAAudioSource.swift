@@ -26,7 +26,10 @@ public struct ALSAAudioSource: AudioSource {
                 return String(cString: pointer)
             }
             // IOID is absent for devices that do both directions.
-            guard let name = value("NAME"), value("IOID").map({ $0 == "Input" }) ?? true, name != "null" else { continue }
+            guard let name = value("NAME"), value("IOID").map({ $0 == "Input" }) ?? true else { continue }
+            // Card devices (`hw:…`, `plughw:…`, `dsnoop:…`, `sysdefault:…`) and `default`; bare
+            // plugin names (lavrate, jack, oss, pulse, upmix, …) are converters, not microphones.
+            guard name == "default" || name.contains(":") else { continue }
             let description = (value("DESC") ?? name).replacingOccurrences(of: "\n", with: " — ")
             devices.append(AudioDevice(name: name, description: description))
         }

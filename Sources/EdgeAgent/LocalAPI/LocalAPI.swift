@@ -30,7 +30,7 @@ public enum LocalAPI {
                     do {
                         for try await message in inbound.messages(maxSize: TranslationController.browserMessageMaxBytes) {
                             guard case .binary(let buffer) = message else { continue }
-                            if let problem = await controller.receiveBrowserAudio(Array(buffer: buffer)) {
+                            if let problem = await controller.receiveBrowserAudio(Array(buffer: buffer), from: id) {
                                 await controller.notify(id, .error(code: problem.code, message: problem.message))
                             }
                         }

@@ -39,8 +39,13 @@ const app = {
   mic: null,
   error: null,
   session: null,
-  chosen: { source: null, target: null },
+  chosen: { source: null, target: null, device: null },
+  // What the user picked last (remembered across visits); kept while the lists reload.
+  wanted: { source: storedChoice("source"), target: storedChoice("target"), device: storedChoice("device") },
   levelTimer: 0,
+  // Counts /ws state events: an HTTP answer's status snapshot is older than any state event
+  // that arrived while the request was under way, and must not overwrite it.
+  stateEvents: 0,
 };
 
 const ui = {
@@ -86,10 +91,14 @@ async function loadLanguages() {
     const catalog = await getJSON("/api/languages");
     if (Array.isArray(catalog?.languages) && catalog.languages.length > 0) app.catalog = catalog;
     if (catalog?.provider) app.provider = catalog.provider;
-  } catch {
+    app.catalogPending = false;
+  } catch (error) {
     app.catalog = FALLBACK_CATALOG;
+    // An edge without the endpoint keeps the built-in pairs; otherwise ask again once central answers.
+    app.catalogPending = !(error.code === "http_404" || error.code === "not_found");
   }
   fillLanguages();
+  render();
 }
 
 async function loadDevices() {
@@ -103,27 +112,32 @@ async function loadDevices() {
 }
 
 async function loadStatus() {
+  const seen = app.stateEvents;
   try {
-    applyStatus(await getJSON("/api/status"));
+    const status = await getJSON("/api/status");
+    if (app.stateEvents === seen) applyStatus(status);
   } catch { /* the socket brings it */ }
 }
 
 async function refreshQuota() {
   try {
-    const quota = await getJSON("/api/license/quota");
-    app.quota = quota;
-    app.warning = Q.warningLevel(quota);
+    app.quota = settled(await getJSON("/api/license/quota"));
+    app.warning = Q.warningLevel(app.quota);
     app.centralReachable = true;
+    app.quotaProblem = null;
     if (app.error?.code === "central_unreachable") clearError();
-  } catch (error) {
-    if (error.code === "central_unreachable" || error.code === "http_502") {
-      app.centralReachable = false;
-      if (!isLive()) showError("central_unreachable", error.message);
-    } else if (error.code && !error.code.startsWith("http_")) {
-      // Central answered with a refusal (for example an unknown key): say what to do.
-      app.centralReachable = true;
-      showError(error.code, error.message);
+    if (app.catalogPending) {
+      app.catalogPending = false;
+      loadLanguages();
     }
+  } catch (error) {
+    const unreachable = error.code === "central_unreachable" || error.code === "http_502";
+    if (unreachable) app.centralReachable = false;
+    else if (error.code && !error.code.startsWith("http_")) app.centralReachable = true;
+    // Say it once per kind of problem: a dismissed message does not come back with every retry.
+    const known = unreachable || (error.code && !error.code.startsWith("http_"));
+    if (known && app.quotaProblem !== error.code && !isLive()) showError(error.code, error.message);
+    if (known) app.quotaProblem = error.code;
   }
   render();
 }
@@ -166,6 +180,7 @@ function connectSocket() {
 function handleEvent(event) {
   switch (event.type) {
     case "state":
+      app.stateEvents += 1;
       applyStatus(event.status);
       break;
     case "quota":
@@ -185,9 +200,11 @@ function handleEvent(event) {
       }
       break;
     case "level":
-      showLevel(event.level);
+      if (isLive() || app.mic) showLevel(event.level);
       break;
     case "error":
+      // Audio still in flight when a browser-microphone session ends is refused harmlessly.
+      if (event.code === "browser_audio_not_expected" && (!app.mic?.sending || app.pending === "stopping")) break;
       showError(event.code, event.message);
       break;
   }
@@ -203,24 +220,49 @@ function applyStatus(status) {
 
   const wasLive = previous && LIVE_LINKS.has(previous.link);
   if (status.link === "stopped" && (wasLive || !previous)) {
-    if (status.stop_reason && status.stop_reason !== "client_stop" && app.error?.code !== status.stop_reason && wasLive) {
-      showError(status.stop_reason, "");
-    }
-    if (status.stop_reason === "minutes_exhausted" && app.quota) {
-      // The last push was a moment before the end; central stopped because nothing is left.
-      app.quota = { ...app.quota, seconds_remaining: 0, seconds_used: app.quota.seconds_limit };
-      app.warning = "exhausted";
+    app.abnormalStop = Boolean(wasLive && status.stop_reason && status.stop_reason !== "client_stop");
+    if (app.abnormalStop && app.error?.code !== status.stop_reason) showError(status.stop_reason, "");
+    if (app.quota) {
+      const quota = settled(app.quota);
+      if (quota !== app.quota) {
+        app.quota = quota;
+        app.warning = Q.warningLevel(quota);
+      }
     }
     if (wasLive) setTimeout(refreshQuota, 1500);
   }
+  if (wasLive && !LIVE_LINKS.has(status.link)) {
+    clearTimeout(app.levelTimer);
+    drawLevel(SILENT);
+  }
   if (!LIVE_LINKS.has(status.link) && app.mic && app.pending !== "starting") closeMic();
-  if (LIVE_LINKS.has(status.link) && status.audio === "no_device" && status.audio_message) {
-    if (app.error?.code !== "no_device") showError("no_device", status.audio_message);
+  // The edge's microphone cannot be opened during a session: say so if it lasts (the status
+  // carries the idle-time probe for a moment after Start).
+  if (edgeMicMissing(status) && !app.noDeviceTimer) {
+    app.noDeviceTimer = setTimeout(() => {
+      app.noDeviceTimer = 0;
+      if (edgeMicMissing(app.status) && app.error?.code !== "no_device") showError("no_device", app.status.audio_message);
+    }, 2000);
   }
-  if (previous?.browser_audio_available !== status.browser_audio_available || (previous?.audio === "no_device") !== (status.audio === "no_device")) {
-    fillDevices();
-  }
+  if (previous?.browser_audio_available !== status.browser_audio_available) fillDevices();
   render();
+}
+
+/**
+ * The edge keeps central's last push, which comes a moment before central stops a session for
+ * running out: while the edge says the last session ended for that reason, a last fraction of
+ * a second is shown as what it is, nothing left.
+ */
+function settled(quota) {
+  const status = app.status;
+  if (status?.link !== "stopped") return quota;
+  if (status.stop_reason === "minutes_exhausted" && quota.seconds_remaining > 0 && quota.seconds_remaining < 1) {
+    return { ...quota, seconds_remaining: 0, seconds_used: quota.seconds_limit };
+  }
+  if (status.stop_reason === "daily_limit_reached" && quota.daily_remaining_seconds > 0 && quota.daily_remaining_seconds < 1) {
+    return { ...quota, daily_remaining_seconds: 0 };
+  }
+  return quota;
 }
 
 function beginSession(id) {
@@ -228,6 +270,11 @@ function beginSession(id) {
   const source = app.chosen.source ?? ui.source.value;
   const target = app.chosen.source ? app.chosen.target : (ui.target.value || null);
   transcript.beginSession(id, source, target);
+}
+
+function edgeMicMissing(status) {
+  return LIVE_LINKS.has(status?.link) && status.audio === "no_device" && Boolean(status.audio_message)
+    && status.audio_source !== "browser" && !app.mic && app.chosen.device !== "browser";
 }
 
 function isLive() {
@@ -240,6 +287,7 @@ async function start(event) {
   event?.preventDefault();
   if (ui.start.disabled) return;
   clearError();
+  app.abnormalStop = false;
   const source = ui.source.value;
   const target = ui.target.value || null;
   const device = ui.device.value;
@@ -262,8 +310,9 @@ async function start(event) {
     body.device = device;
   }
   app.pending = "starting";
-  app.chosen = { source, target };
+  app.chosen = { source, target, device };
   render();
+  const seen = app.stateEvents;
   try {
     const response = await fetch("/api/translation/start", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
@@ -283,7 +332,7 @@ async function start(event) {
       mic = null;
     }
     app.pending = null;
-    applyStatus(status);
+    if (app.stateEvents === seen) applyStatus(status);
   } catch (error) {
     await mic?.close();
     showError("page_offline", String(error?.message ?? error));
@@ -295,12 +344,16 @@ async function start(event) {
 
 async function stop() {
   if (ui.stop.disabled) return;
+  // No more audio once the user said stop.
+  if (app.mic) app.mic.sending = false;
   app.pending = "stopping";
   render();
+  const seen = app.stateEvents;
   try {
     const response = await fetch("/api/translation/stop", { method: "POST" });
     if (response.ok) {
-      applyStatus(await response.json());
+      const status = await response.json();
+      if (app.stateEvents === seen) applyStatus(status);
     } else {
       const error = await responseError(response);
       if (error.code === "not_streaming") loadStatus();
@@ -337,6 +390,7 @@ function storedChoice(key) {
 }
 
 function storeChoice(key, value) {
+  app.wanted[key] = value ?? "";
   try { localStorage.setItem(STORE[key], value ?? ""); } catch { /* not remembered */ }
 }
 
@@ -349,10 +403,11 @@ function option(value, label) {
 
 function fillLanguages() {
   const languages = app.catalog.languages;
-  const wanted = ui.source.value || storedChoice("source");
+  // While a session runs, the selects show its languages.
+  const wanted = isLive() && app.chosen.source ? app.chosen.source : app.wanted.source;
   ui.source.replaceChildren(...languages.map((entry) => option(entry.source, languageName(entry.source))));
   if (languages.some((entry) => entry.source === wanted)) ui.source.value = wanted;
-  fillTargets(ui.target.options.length ? ui.target.value : storedChoice("target"));
+  fillTargets(isLive() && app.chosen.source ? app.chosen.target ?? "" : app.wanted.target);
 }
 
 function fillTargets(wanted) {
@@ -371,11 +426,13 @@ function browserAudioAvailable() {
 }
 
 function edgeHasNoDevice() {
+  // The edge probes its configured ALSA device; trust that answer when it gives one.
+  if (typeof app.status?.alsa_available === "boolean") return !app.status.alsa_available;
   return app.status?.audio === "no_device" || app.devices.length === 0;
 }
 
 function fillDevices() {
-  const wanted = ui.device.options.length ? ui.device.value : storedChoice("device");
+  const wanted = app.wanted.device;
   const options = [option("", t("controls.deviceDefault"))];
   for (const device of app.devices) {
     const label = device.description && device.description !== device.name ? `${device.name} — ${device.description}` : device.name;
@@ -439,18 +496,21 @@ function render() {
   else if (app.pending === "starting") stateKey = "state.starting";
   else if (app.pending === "stopping") stateKey = "state.stopping";
   else if (status.link === "connecting") stateKey = "state.connecting";
+  else if (status.link === "streaming" && status.audio_source === "browser" && !app.mic) stateKey = "state.browserOrphan";
   else if (status.link === "streaming") stateKey = status.audio === "reopening" ? "state.micReopening" : "state.streaming";
   else if (status.link === "reconnecting") stateKey = "state.reconnecting";
+  else if (status.link === "stopped" && app.abnormalStop) stateKey = "state.stopped";
   const stateText = t(stateKey);
   if (ui.stateLine.textContent !== stateText) ui.stateLine.textContent = stateText;
   ui.stateLine.dataset.state = stateKey.split(".")[1];
-  if (!live && !app.mic) resetLevelSoon();
 }
 
 function renderQuota() {
   const quota = app.quota;
   const card = $("quota");
   $("quota-unavailable").hidden = Boolean(quota) || app.centralReachable === null;
+  // Before the first answer the card keeps its shape (dashes); after a failed one it only says so.
+  $("quota-body").hidden = !quota && app.centralReachable !== null;
   if (!quota) return;
   const remaining = Math.max(0, quota.seconds_remaining);
   const minutes = $("minutes-remaining");
@@ -463,6 +523,7 @@ function renderQuota() {
   bar.setAttribute("aria-valuenow", percent.toFixed(0));
   bar.setAttribute("aria-valuetext", `${Q.duration(remaining)} ${t("quota.of", { total: Q.limit(quota.seconds_limit) })}`);
   card.dataset.warning = app.warning;
+  if (!card.dataset.painted) requestAnimationFrame(() => requestAnimationFrame(() => { card.dataset.painted = "true"; }));
 
   const daily = $("daily-remaining");
   daily.hidden = quota.daily_limit_seconds == null;
@@ -485,7 +546,9 @@ function renderQuota() {
 function renderWarning() {
   const box = $("warning");
   const level = app.quota ? app.warning : "none";
-  box.hidden = level === "none" || !level;
+  // The alert already says it when central stopped or refused for the same reason.
+  const said = level === "exhausted" && ["minutes_exhausted", "daily_limit_reached"].includes(app.error?.code);
+  box.hidden = level === "none" || !level || said;
   box.dataset.level = level;
   if (box.hidden) return;
   const text = t(`warning.${level}`, { remaining: Q.duration(app.quota ? Q.binding(app.quota).remaining : 0) });
@@ -496,11 +559,13 @@ function showError(code, message) {
   if (!code || code === "client_stop") return;
   app.error = { code, message };
   renderAlert();
+  renderWarning();
 }
 
 function clearError() {
   app.error = null;
   renderAlert();
+  renderWarning();
 }
 
 function renderAlert() {
@@ -532,12 +597,6 @@ function showLevel(level) {
   drawLevel(level);
   clearTimeout(app.levelTimer);
   app.levelTimer = setTimeout(() => drawLevel(SILENT), 1500);
-}
-
-function resetLevelSoon() {
-  if ($("level").dataset.active !== "true") return;
-  clearTimeout(app.levelTimer);
-  app.levelTimer = setTimeout(() => drawLevel(SILENT), 600);
 }
 
 function announce(kind, text) {
@@ -636,14 +695,31 @@ function wire() {
   $("download-txt").addEventListener("click", () => download("txt"));
   $("download-srt").addEventListener("click", () => download("srt"));
   $("clear").addEventListener("click", () => transcript.clear());
-  window.addEventListener("pagehide", () => { app.mic?.close(); });
+  // This page is the microphone of a browser-audio session: leaving it ends the session (its
+  // audio source is gone). An edge-microphone session carries on.
+  window.addEventListener("pagehide", () => {
+    if (!app.mic) return;
+    navigator.sendBeacon("/api/translation/stop");
+    app.mic.close();
+  });
   // Expiry counts down on its own; the quota is re-read while idle (an operator may top up).
   setInterval(renderQuota, 30_000);
-  setInterval(() => { if (!isLive() && !app.pending) refreshQuota(); }, 60_000);
+  const poll = () => {
+    if (!isLive() && !app.pending) refreshQuota();
+    // Sooner while central cannot be reached or the quota is unknown.
+    setTimeout(poll, app.centralReachable === true && app.quota ? 60_000 : 10_000);
+  };
+  setTimeout(poll, 10_000);
 }
 
 // For the browser tests and for support: feed an event as if it came from /ws, read state.
-window.speechEdgePage = Object.freeze({ handleEvent, state: () => ({ ...app, socket: undefined }) });
+window.speechEdgePage = Object.freeze({
+  handleEvent,
+  state: () => JSON.parse(JSON.stringify({
+    status: app.status, quota: app.quota, warning: app.warning, error: app.error, provider: app.provider,
+    session: app.session, socketOpen: app.socketOpen, micActive: Boolean(app.mic), catalog: app.catalog,
+  })),
+});
 
 function main() {
   applyLanguage(language());

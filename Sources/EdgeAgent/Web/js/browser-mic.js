@@ -10,9 +10,14 @@ export class MicError extends Error {
 }
 
 export class BrowserMicrophone {
-  /** @param {(chunk: ArrayBuffer) => void} onChunk gets 3200-byte chunks once `sending` is on */
-  constructor(onChunk) {
+  /**
+   * @param {(chunk: ArrayBuffer) => void} onChunk gets 3200-byte chunks once `sending` is on
+   * @param {{resampleInWorklet?: boolean}} options run the context at the device's rate and
+   *   resample in the worklet (what happens where a 16 kHz context is refused)
+   */
+  constructor(onChunk, options = {}) {
     this.onChunk = onChunk;
+    this.options = options;
     this.sending = false;
     this.stream = null;
     this.context = null;
@@ -38,6 +43,7 @@ export class BrowserMicrophone {
       // another rate (Firefox), fall back to the default rate and resample in the worklet.
       let source;
       try {
+        if (this.options.resampleInWorklet) throw new Error("resampling in the worklet");
         this.context = new AudioContext({ sampleRate: 16000, latencyHint: "interactive" });
         source = this.context.createMediaStreamSource(this.stream);
       } catch {

@@ -27,7 +27,6 @@ const strings = {
     "license.not_started": "Not started yet",
     "license.exhausted": "No minutes left",
     "license.unknown": "Unknown",
-    "page.connected": "Connected",
     "page.disconnected": "Disconnected",
     "demo.badge": "Demo provider",
     "demo.title": "Results come from the built-in demo provider: it marks speech segments and does not really recognise or translate speech.",
@@ -81,6 +80,7 @@ const strings = {
     "state.micStarting": "Opening the microphone…",
     "state.micReopening": "The microphone stopped; trying to open it again…",
     "state.pageOffline": "Lost the connection to the edge agent on this computer; reconnecting…",
+    "state.browserOrphan": "This session takes its audio from a browser page that is no longer sending it. Press Stop, then Start again.",
 
     "panes.transcript": "Transcript",
     "panes.translation": "Translation",
@@ -132,7 +132,6 @@ const strings = {
     "license.not_started": "尚未生效",
     "license.exhausted": "分钟数已用完",
     "license.unknown": "未知",
-    "page.connected": "已连接",
     "page.disconnected": "已断开",
     "demo.badge": "演示引擎",
     "demo.title": "结果来自内置演示引擎：它只标出语音片段，并不会真正识别或翻译语音。",
@@ -186,6 +185,7 @@ const strings = {
     "state.micStarting": "正在打开麦克风…",
     "state.micReopening": "麦克风已停止工作，正在尝试重新打开…",
     "state.pageOffline": "与本机边缘代理的连接中断，正在重新连接…",
+    "state.browserOrphan": "此会话的音频来自一个已不再发送音频的浏览器页面。请点击“停止”，然后重新开始。",
 
     "panes.transcript": "转写",
     "panes.translation": "翻译",
@@ -282,6 +282,12 @@ const errors = {
     lease_not_found: "The session's slot had already been released. Press Start again.",
     invalid_transition: "The license cannot change that way. Contact your vendor.",
     idempotency_conflict: "A conflicting request was already made. Reload the page and try again.",
+    // Browser-microphone audio the edge could not take.
+    browser_audio_not_expected: "The edge was not expecting audio from this page. Press Stop, choose \"This browser's microphone\", then Start again.",
+    invalid_audio_frame: "The edge could not read this browser's audio. Reload the page and press Start again; if it keeps happening, try another browser.",
+    // Vendor-side provider key administration (shown only to operators).
+    master_key_missing: "The vendor's server has no key to protect speech-service keys. The vendor must configure it.",
+    duplicate_key: "This speech-service key is already stored.",
     // Page-side problems (browser microphone, connection to the edge).
     mic_permission_denied: "The browser was not allowed to use the microphone. Allow microphone access for this page (the icon in the address bar), then press Start again.",
     mic_not_found: "This browser found no microphone. Plug one in, then press Start again.",
@@ -346,6 +352,10 @@ const errors = {
     lease_not_found: "会话占用的名额已被释放。请再次点击“开始”。",
     invalid_transition: "许可证无法进行此项变更。请联系供应商。",
     idempotency_conflict: "已有一个相冲突的请求。请刷新页面后重试。",
+    browser_audio_not_expected: "边缘设备没有在等待此页面的音频。请点击“停止”，选择“本浏览器的麦克风”，然后重新开始。",
+    invalid_audio_frame: "边缘设备无法读取此浏览器的音频。请刷新页面后重新开始；如果反复出现，请换一个浏览器。",
+    master_key_missing: "供应商的服务器没有用于保护语音服务密钥的主密钥，需要由供应商配置。",
+    duplicate_key: "此语音服务密钥已存在。",
     mic_permission_denied: "浏览器未获准使用麦克风。请在地址栏的图标中允许此页面使用麦克风，然后再次点击“开始”。",
     mic_not_found: "浏览器没有找到麦克风。请接上麦克风，然后再次点击“开始”。",
     mic_unavailable: "浏览器无法打开麦克风。请关闭正在使用麦克风的其他程序，然后再次点击“开始”。",
