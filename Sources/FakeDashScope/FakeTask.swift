@@ -86,10 +86,12 @@ final class FakeTask {
     }
 
     private func results(_ event: SpeechSegmenter.Event) -> [DashScopeWire.Event] {
-        let (index, startMs, endMs, final): (Int, Int, Int, Bool) = switch event {
-        case .ongoing(let index, let start, let end): (index, start, end, false)
-        case .ended(let index, let start, let end): (index, start, end, true)
+        // The segmenter numbers segments from 1; Gummy's sentence ids start at 0, Paraformer's at 1.
+        let (number, startMs, endMs, final): (Int, Int, Int, Bool) = switch event {
+        case .ongoing(let number, let start, let end): (number, start, end, false)
+        case .ended(let number, let start, let end): (number, start, end, true)
         }
+        let index = number - 1
         if final { finals += 1 }
         let seconds = String(format: "%.2f", Double(endMs - startMs) / 1000)
         let text = "[fake] segment \(index + 1) (\(seconds) s)"

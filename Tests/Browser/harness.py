@@ -161,8 +161,28 @@ class Process:
             return ""
 
 
+class FakeDashScope:
+    """The `fake-dashscope` process: DashScope's realtime protocol, with the demo's segmenter."""
+
+    def __init__(self, directory: Path, keys: list[str]):
+        directory.mkdir(parents=True, exist_ok=True)
+        command = [str(binary("fake-dashscope")), "--port", "0"] + [arg for key in keys for arg in ("--api-key", key)]
+        self._stderr = open(directory / "fake-dashscope.log", "wb")
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr, text=True)
+        line = self.process.stdout.readline().strip() if self.process.stdout else ""
+        if "ws://" not in line:
+            raise RuntimeError(f"fake-dashscope did not start: {line!r}")
+        self.url = line[line.index("ws://"):]
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self._stderr.close()
+
+
 class Central:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, extra_env: dict | None = None):
         self.directory = directory
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
@@ -175,6 +195,7 @@ class Central:
             "CENTRAL_HOST": "127.0.0.1",
             "SPEECH_PROVIDER": "demo",
             "LOG_LEVEL": "warning",
+            **(extra_env or {}),
         }
         self.process = Process("central", [str(binary("central")), "serve"], self.env, directory / "central.log")
         wait_until(lambda: self._healthy(), 30, "central /healthz")

@@ -424,6 +424,44 @@ class Exhaustion(PageTestCase):
             self.assertTrue(self.by_id("transcript-lines").is_displayed())
 
 
+class DashScopeProvider(PageTestCase):
+    """The same page with central relaying to DashScope (the fake-dashscope process): real
+    provider results, no demo badge."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.sync_web_bundle()
+        cls.directory = harness.temporary_directory("browser-dashscope-")
+        cls.speech = Speech(cls.directory)
+        key = "sk-browser-test-0123456789"
+        cls.fake = harness.FakeDashScope(cls.directory / "fake", [key])
+        (cls.directory / "central").mkdir()
+        cls.central = Central(cls.directory / "central", {
+            "SPEECH_PROVIDER": "dashscope",
+            "DASHSCOPE_URL": cls.fake.url,
+            "DASHSCOPE_API_KEYS": key,
+            "PROVIDER_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.fake.stop()
+
+    def test_dashscope_results_stream_into_the_panes(self):
+        edge = self.edge(self.central.create_license(minutes=60, concurrent=1))
+        self.open_page(edge)
+        self.wait_text("minutes-remaining", "60 min")
+        self.choose("source-language", "en")
+        self.choose("target-language", "zh")
+        self.start_with_keyboard()
+        self.wait_for(lambda _: any(t.startswith("[fake] segment") for t in self.final_lines("transcript-lines")), "a DashScope transcript line")
+        self.wait_for(lambda _: any(t.startswith("[fake en→zh]") for t in self.final_lines("translation-lines")), "a DashScope translation line")
+        self.assertFalse(self.by_id("demo-badge").is_displayed(), "DashScope is not the demo")
+        self.wait_for(lambda _: self.seconds_remaining() < 3600, "the minutes to tick down")
+        screenshot(self.driver, "dashscope")
+
+
 class Chinese(PageTestCase):
     def test_chinese_interface_is_remembered(self):
         edge = self.edge(self.central.create_license(minutes=60, sessions=10))
