@@ -58,7 +58,9 @@ public actor TranslationController {
         subscribers.removeValue(forKey: id)?.finish()
         // A browser-microphone page that went away (closed, crashed) cannot send audio any more:
         // end its session rather than hold a concurrency slot with nothing to stream.
-        if id == browserOwner, browserCapture != nil {
+        // No owner yet (the page went away before its first audio) and nobody left to send it.
+        let abandoned = browserOwner == nil && subscribers.isEmpty
+        if browserCapture != nil, id == browserOwner || abandoned {
             browserOwner = nil
             logger.info("the page feeding the browser microphone went away; stopping")
             Task { try? await self.stop() }
@@ -157,6 +159,9 @@ public actor TranslationController {
         try await link.open(
             sourceLanguage: sourceLanguage, targetLanguage: targetLanguage,
             codec: CodecParameters(sampleRate: Int(settings.sampleRate), frameMs: 20, preSkip: preSkip))
+        // While opening, the session may already have ended (quota ran out at once) or been
+        // replaced: then no capture may start for it.
+        guard self.link === link, status.link != "stopped" else { return }
         let capture: AudioCapture
         if device == Self.browserDevice {
             capture = AudioCapture(capacity: 25)

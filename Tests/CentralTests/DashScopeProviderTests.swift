@@ -259,12 +259,50 @@ import Testing
             let tasks = try await rig.fake.tasks()
             #expect(tasks.count >= 2, "\(tasks)")
             #expect(tasks.allSatisfy { $0["state"] as? String == "finished" && ($0["errors"] as? [String]) == [] }, "\(tasks)")
+            // No empty tasks: an idle finish waits for audio before opening the next one.
+            #expect(tasks.allSatisfy { ($0["audio_packets"] as? Int ?? 0) > 0 }, "\(tasks)")
+            #expect(tasks.count <= 6)
             // Every frame reached the provider exactly once across the tasks.
             let decoded = tasks.reduce(0) { $0 + (($1["decoded_samples_48k"] as? Int) ?? 0) }
             #expect(decoded == frames.count * 960)
             let finals = Self.texts(client).transcripts.filter(\.final)
             #expect(Set(finals.map(\.sentenceID)).count == finals.count)
             #expect(finals.map(\.startMs) == finals.map(\.startMs).sorted())
+        }
+    }
+
+    /// A provider that accepts TCP and then says nothing must not hold up the bill or the lease.
+    @Test func aStalledProviderCannotHoldUpTheFinalBill() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        listen(listener, 16)  // the kernel completes handshakes; nobody ever answers
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let rig = try await Self.rig {
+            $0.url = "ws://127.0.0.1:\(port)/api-ws/v1/inference"
+            $0.startTimeout = .seconds(1)
+            $0.finishTimeout = .seconds(1)
+        }
+        defer { rig.fake.stop() }
+        let (frames, _) = try Self.speechFrames("Nobody answers.")
+        let (key, licenseID) = try await rig.fixture.createLicense()
+        try await rig.fixture.withLiveServer(provider: rig.provider, keyVault: rig.vault) { central in
+            let (client, _) = try await central.openStream(key: key, source: "en", target: "zh")
+            await client.stream(frames, interval: .milliseconds(2))
+            let clock = ContinuousClock()
+            let asked = clock.now
+            client.send(.stop(StopMessage()))
+            let stopped = try #require(await client.stopped(timeout: .seconds(20)))
+            #expect(clock.now - asked < .seconds(15))
+            #expect(stopped.billedMs == Int64(frames.count * 20))
+            let ledger = try await rig.fixture.store.ledger(licenseID: licenseID)
+            #expect(ledger.reduce(0) { $0 + $1.amountMs } == stopped.billedMs)
+            #expect(try await rig.fixture.store.activeLeases(licenseID: nil, now: Date()).isEmpty)
         }
     }
 

@@ -80,10 +80,20 @@ public final class CentralTLS: Sendable {
             throw TLSError.unreadable(files.certificate, "not a PEM certificate chain (\(error))")
         }
         guard !chain.isEmpty else { throw TLSError.unreadable(files.certificate, "no certificate in the file") }
+        let key: NIOSSLPrivateKey
         do {
-            return Material(chain: chain, key: try NIOSSLPrivateKey(file: files.key, format: .pem))
+            key = try NIOSSLPrivateKey(file: files.key, format: .pem)
         } catch {
             throw TLSError.unreadable(files.key, "not a PEM private key (\(error))")
         }
+        // A certificate renewed without its key (or caught half-written) must not replace a
+        // working pair: building a context checks that they belong together.
+        do {
+            _ = try NIOSSLContext(configuration: .makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+        } catch {
+            throw TLSError.unreadable(files.key, "does not match the certificate in \(files.certificate) (\(error))")
+        }
+        return Material(chain: chain, key: key)
     }
 }

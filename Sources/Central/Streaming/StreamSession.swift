@@ -70,13 +70,20 @@ actor StreamSession {
         } catch let error as ProviderError {
             throw ProtocolError(error.code, error.message)
         }
-        try await environment.store.openStreamSession(StreamSessionRecord(
-            id: ticket.sessionID, licenseID: ticket.licenseID, leaseID: ticket.leaseID,
-            deviceFingerprint: ticket.deviceFingerprint, clientIP: ticket.clientIP, provider: provider.info.name,
-            sourceLanguage: start.sourceLanguage, targetLanguage: start.targetLanguage, status: .live, startedAt: now,
-            firstAudioAt: nil, lastCheckpointAt: nil, billedMs: 0, lastSequence: -1, endedAt: nil, stopReason: nil))
-        let first = try await environment.store.checkpointStreamSession(
-            id: ticket.sessionID, acceptedMs: 0, lastSequence: -1, leaseTTL: environment.leaseTTL, now: now)
+        let first: CheckpointResult
+        do {
+            try await environment.store.openStreamSession(StreamSessionRecord(
+                id: ticket.sessionID, licenseID: ticket.licenseID, leaseID: ticket.leaseID,
+                deviceFingerprint: ticket.deviceFingerprint, clientIP: ticket.clientIP, provider: provider.info.name,
+                sourceLanguage: start.sourceLanguage, targetLanguage: start.targetLanguage, status: .live, startedAt: now,
+                firstAudioAt: nil, lastCheckpointAt: nil, billedMs: 0, lastSequence: -1, endedAt: nil, stopReason: nil))
+            first = try await environment.store.checkpointStreamSession(
+                id: ticket.sessionID, acceptedMs: 0, lastSequence: -1, leaseTTL: environment.leaseTTL, now: now)
+        } catch {
+            // The provider task is already open: close it, or it outlives the refused start.
+            providerSession.cancel()
+            throw error
+        }
         guard let quota = first.quota else {
             providerSession.cancel()
             try await environment.store.closeStreamSession(id: ticket.sessionID, reason: .licenseNotFound, now: now)
@@ -312,8 +319,15 @@ actor StreamSession {
             let result = try await store.checkpointStreamSession(
                 id: id, acceptedMs: accepted, lastSequence: last, leaseTTL: ttl, now: now)
             try await store.closeStreamSession(id: id, reason: reason, now: now)
-            try await store.recordProviderUsage(sessionID: id, usage: usage)
             return result.billedMs
+        }
+        // The provider's own account is kept beside the bill; failing to record it changes no bill.
+        Task { [logger = environment.logger] in
+            do {
+                try await store.recordProviderUsage(sessionID: id, usage: usage)
+            } catch {
+                logger.warning("could not record provider usage", metadata: ["session": "\(id)", "error": "\(error)"])
+            }
         }
         do {
             billedMs = try await closing.value

@@ -8,9 +8,13 @@ import Protocol
 /// does the session get `.failed` with our stable code.
 final class DashScopeProviderSession: SpeechProviderSession {
     let events: AsyncStream<ProviderEvent>
+    private let sink: AsyncStream<ProviderEvent>.Continuation
     private let inbox: ProviderInbox
+    private let relay: DashScopeRelayState
     private let worker: Task<ProviderUsage, Never>
     private let ticker: Task<Void, Never>
+    /// How long `finish()` waits for the last results before giving up on the provider.
+    private let finishDeadline: Duration
 
     init(
         configuration: ProviderSessionConfiguration, settings: DashScopeSettings, keys: any ProviderKeySource,
@@ -19,6 +23,7 @@ final class DashScopeProviderSession: SpeechProviderSession {
         let (events, sink) = AsyncStream<ProviderEvent>.makeStream(bufferingPolicy: .bufferingOldest(1_024))
         let inbox = ProviderInbox(capacity: settings.inboxCapacity)
         self.events = events
+        self.sink = sink
         self.inbox = inbox
         let interval = settings.tickInterval
         ticker = Task {
@@ -28,6 +33,8 @@ final class DashScopeProviderSession: SpeechProviderSession {
             }
         }
         let relay = DashScopeRelayState(sourceLanguage: configuration.sourceLanguage, targetLanguage: configuration.targetLanguage)
+        self.relay = relay
+        finishDeadline = settings.startTimeout + settings.finishTimeout + .seconds(5)
         let runner = DashScopeTaskRunner(
             configuration: configuration, settings: settings, inbox: inbox, relay: relay, sink: sink, logger: logger)
         worker = Task {
@@ -42,14 +49,39 @@ final class DashScopeProviderSession: SpeechProviderSession {
         inbox.push(frame)
     }
 
+    /// Bounded: a provider that stalls (a connect that never completes, a task that never
+    /// finishes) must not hold up the session's final bill and lease release.
     func finish() async -> ProviderUsage {
         inbox.end()
-        let usage = await worker.value
+        let worker = self.worker
+        let deadline = finishDeadline
+        let usage = await withCheckedContinuation { (continuation: CheckedContinuation<ProviderUsage?, Never>) in
+            let once = LockedValue<CheckedContinuation<ProviderUsage?, Never>?>(continuation)
+            let take: @Sendable () -> CheckedContinuation<ProviderUsage?, Never>? = {
+                once.withLock { pending in
+                    defer { pending = nil }
+                    return pending
+                }
+            }
+            Task {
+                let usage = await worker.value
+                take()?.resume(returning: usage)
+            }
+            Task {
+                try? await Task.sleep(for: deadline)
+                take()?.resume(returning: nil)
+            }
+        }
         ticker.cancel()
-        return usage
+        if let usage { return usage }
+        cancel()
+        let (audio, reported) = relay.read { ($0.providerAudioMs, $0.reportedSeconds) }
+        return ProviderUsage(audioMs: audio, reportedSeconds: reported > 0 ? reported : nil)
     }
 
     func cancel() {
+        // The session's event pump waits for the stream to end; a stuck worker must not hold it.
+        sink.finish()
         inbox.cancel()
         worker.cancel()
         ticker.cancel()
@@ -81,9 +113,11 @@ final class DashScopeProviderSession: SpeechProviderSession {
                 keyFailures = 0
                 transientFailures = 0
                 switch outcome {
-                case .inputEnded, .cancelled:
+                case .cancelled:
                     return
-                case .rotated:
+                case .rotated, .inputEnded:
+                    // Audio that arrived after finish-task still needs a task; the loop's first
+                    // check ends the session when nothing is left.
                     continue
                 case .idle:
                     // Costs nothing while the edge sends nothing; the next audio opens a task.

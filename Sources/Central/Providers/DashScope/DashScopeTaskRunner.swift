@@ -117,8 +117,7 @@ final class DashScopeTaskRunner: Sendable {
                 return .reader
             }
             group.addTask {
-                let outcome = try await self.write(taskID: taskID, outbound: outbound)
-                writerOutcome.set(outcome)
+                let outcome = try await self.write(taskID: taskID, outbound: outbound, decided: writerOutcome)
                 return .writer(outcome)
             }
             defer { group.cancelAll() }
@@ -172,7 +171,9 @@ final class DashScopeTaskRunner: Sendable {
     }
 
     /// Audio out: headers once the task started, a page per ~100 ms, then `finish-task`.
-    private func write(taskID: String, outbound: WebSocketOutboundWriter) async throws -> Outcome {
+    /// `decided` learns why the task is finishing as soon as finish-task goes out, so a
+    /// `task-finished` that beats this function's return still knows (idle vs rotation).
+    private func write(taskID: String, outbound: WebSocketOutboundWriter, decided: LockedValue<Outcome?>) async throws -> Outcome {
         let ogg = OggOpusWriter(preSkip: configuration.codec.preSkip, inputSampleRate: configuration.codec.sampleRate)
         let clock = ContinuousClock()
         let openedAt = clock.now
@@ -200,6 +201,7 @@ final class DashScopeTaskRunner: Sendable {
             let command = DashScopeWire.Command.finishTask(id: taskID)
             try await outbound.write(.text(String(decoding: try JSONEncoder().encode(command), as: UTF8.self)))
             finishing = (outcome, clock.now)
+            decided.set(outcome)
         }
 
         while true {
