@@ -7,23 +7,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-packages=(chromium chromium-driver espeak-ng sox python3 python3-venv fonts-noto-cjk)
-
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing Debian packages: ${missing[*]}"
-  sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-deps.sh chromium chromium-driver espeak-ng sox python3 python3-venv fonts-noto-cjk
 
 # Debian's python3 is "externally managed": Selenium goes into a venv of our own. The system
 # interpreter is used on purpose (a pyenv or conda python on PATH may lack venv support).

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need. Idempotent and quiet when
 # everything is already present, so `make run` and `make test` can call it every time.
+# With arguments, installs those packages instead (other scripts reuse it that way).
 set -euo pipefail
 
-packages=(
+default_packages=(
   pkg-config
   libasound2-dev libasound2-plugins alsa-utils
   libopus-dev libogg-dev opus-tools
@@ -13,6 +14,7 @@ packages=(
   curl ca-certificates
   python3 python3-venv openssl
 )
+if [ $# -gt 0 ]; then packages=("$@"); else packages=("${default_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do

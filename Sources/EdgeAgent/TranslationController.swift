@@ -67,10 +67,22 @@ public actor TranslationController {
         }
     }
 
+    /// Opening a device is I/O on this actor: pages poll status, so one answer serves 2 s.
+    private static let probeInterval: Duration = .seconds(2)
+    private var lastProbe: (at: ContinuousClock.Instant, problem: String?)?
+
+    private func probeCapture() -> String? {
+        let now = ContinuousClock.now
+        if let lastProbe, now - lastProbe.at < Self.probeInterval { return lastProbe.problem }
+        let problem = audio.probe(device: configuration.audioDevice)
+        lastProbe = (now, problem)
+        return problem
+    }
+
     public func currentStatus() -> EdgeStatus {
         // While capturing, the device is ours and busy; otherwise ask ALSA whether it would open.
         if capture == nil || capture?.isStopRequested == true || browserCapture != nil {
-            let problem = audio.probe(device: configuration.audioDevice)
+            let problem = probeCapture()
             status.alsaAvailable = problem == nil
             if let problem, status.audio == "idle" || status.audio == "no_device" {
                 status.audio = "no_device"

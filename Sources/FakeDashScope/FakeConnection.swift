@@ -72,7 +72,7 @@ actor FakeConnection {
         if task != nil {
             return await fail(taskID: id, code: "InvalidParameter", message: "a task is already running on this connection")
         }
-        switch await state.status(of: key) {
+        switch state.keys.status(of: key) {
         case .unknown, .revoked: return await fail(taskID: id, code: "InvalidApiKey", message: "Invalid API-key provided.")
         case .rateLimited: return await fail(taskID: id, code: "Throttling.RateQuota", message: "Requests rate limit exceeded, please try again later.")
         case .valid: break
@@ -110,7 +110,7 @@ actor FakeConnection {
         guard let task else {
             return await fail(taskID: "", code: "InvalidParameter", message: "audio sent before task-started")
         }
-        switch await state.status(of: key) {
+        switch state.keys.status(of: key) {
         case .unknown, .revoked: return await fail(taskID: task.id, code: "InvalidApiKey", message: "Invalid API-key provided.")
         case .rateLimited: return await fail(taskID: task.id, code: "Throttling.RateQuota", message: "Requests rate limit exceeded, please try again later.")
         case .valid: break

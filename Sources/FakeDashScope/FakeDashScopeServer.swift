@@ -34,7 +34,7 @@ enum FakeDashScopeServer {
         addControlRoutes(to: router, state: state)
         // Without an upgrade, the endpoint answers with the status a real refusal would carry.
         router.get(RouterPath(path)) { request, _ -> Response in
-            switch await state.status(of: bearer(request.headers[.authorization])) {
+            switch state.keys.status(of: bearer(request.headers[.authorization])) {
             case .unknown, .revoked: return Response(status: .unauthorized)
             case .rateLimited: return Response(status: .tooManyRequests)
             case .valid: return Response(status: .init(code: 426, reasonPhrase: "Upgrade Required"))

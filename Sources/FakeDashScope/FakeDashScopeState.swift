@@ -78,7 +78,6 @@ actor FakeDashScopeState {
         self.resultDelayMs = resultDelayMs
     }
 
-    func status(of key: String?) -> KeyStatus { keys.status(of: key) }
 
     func inject(_ injection: Injection) { injections.append(injection) }
 

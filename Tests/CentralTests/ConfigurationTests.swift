@@ -27,6 +27,30 @@ import Testing
         #expect(try CentralConfiguration.fromEnvironment(["ADMIN_TOKEN": "direct", "ADMIN_TOKEN_FILE": tokenFile.path]).adminToken == "direct")
     }
 
+    @Test func providerSettingsComeFromTheEnvironmentAndFiles() throws {
+        let directory = FileManager.default.temporaryDirectory
+        let keyFile = directory.appendingPathComponent("dashscope-keys-\(UUID().uuidString)")
+        try Data("# vendor keys\nsk-from-file-1\n\n  sk-from-file-2  \n".utf8).write(to: keyFile)
+        let masterFile = directory.appendingPathComponent("master-\(UUID().uuidString)")
+        try Data("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n".utf8).write(to: masterFile)
+        let configuration = try CentralConfiguration.fromEnvironment([
+            "SPEECH_PROVIDER": "dashscope", "DASHSCOPE_MODEL": "paraformer-realtime-v2",
+            "DASHSCOPE_URL": "wss://dashscope-intl.aliyuncs.com/api-ws/v1/inference", "DASHSCOPE_WORKSPACE": "ws-1",
+            "DASHSCOPE_ROTATE_SECONDS": "300", "DASHSCOPE_API_KEYS": "sk-env-1, sk-env-2", "DASHSCOPE_API_KEY": "sk-env-3",
+            "DASHSCOPE_API_KEY_FILE": keyFile.path, "PROVIDER_MASTER_KEY_FILE": masterFile.path,
+        ])
+        #expect(configuration.speechProvider == "dashscope")
+        #expect(configuration.dashScope.model == .paraformerRealtime)
+        #expect(configuration.dashScope.url == "wss://dashscope-intl.aliyuncs.com/api-ws/v1/inference")
+        #expect(configuration.dashScope.workspace == "ws-1" && configuration.dashScope.rotateAfterMs == 300_000)
+        #expect(configuration.dashScopeKeys == ["sk-env-1", "sk-env-2", "sk-env-3"])
+        #expect(configuration.dashScopeKeysFromFile == ["sk-from-file-1", "sk-from-file-2"])
+        #expect(configuration.providerMasterKey == "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+        for (name, value) in [("DASHSCOPE_MODEL", "gpt-4"), ("DASHSCOPE_URL", "https://example.com"), ("SPEECH_PROVIDER", "openai")] {
+            #expect(throws: CentralConfiguration.ConfigurationError.self) { _ = try CentralConfiguration.fromEnvironment([name: value]) }
+        }
+    }
+
     @Test func invalidValuesAreRefusedByName() {
         for (name, value) in [("CENTRAL_PORT", "http"), ("CENTRAL_PORT", "70000"), ("DATABASE_URL", "mysql://x"),
                               ("DATABASE_URL", "postgres://u@h/db"), ("LEASE_TTL_SECONDS", "0"),

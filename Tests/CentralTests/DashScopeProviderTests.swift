@@ -176,7 +176,9 @@ import Testing
         }
     }
 
-    @Test func revokedKeyFailsOverMidSessionWithoutTheEdgeNoticing() async throws {
+    /// A key revoked (auth failure) or throttled (rate limit) mid-task: the next key takes over.
+    @Test(arguments: ["revoke", "throttle"])
+    func failingKeyFailsOverMidSessionWithoutTheEdgeNoticing(action: String) async throws {
         let rig = try await Self.rig(keys: [Self.goodKey, Self.secondKey])
         defer { rig.fake.stop() }
         let (frames, _) = try Self.speechFrames("First sentence before the key is revoked. Second sentence after it. Third one to finish.")
@@ -185,8 +187,8 @@ import Testing
             let (client, _) = try await central.openStream(key: key, source: "en", target: "zh")
             let half = frames.count / 2
             await client.stream(Array(frames[..<half]), interval: .milliseconds(5))
-            // The vault hands out the first key first: revoke it while the task runs.
-            try await rig.fake.control("revoke", #"{"key":"\#(Self.goodKey)"}"#)
+            // The vault hands out the first key first: revoke or throttle it while the task runs.
+            try await rig.fake.control(action, #"{"key":"\#(Self.goodKey)"}"#)
             await client.stream(Array(frames[half...]), interval: .milliseconds(5))
             client.send(.stop(StopMessage()))
             let stopped = try #require(await client.stopped(timeout: .seconds(20)))
@@ -203,9 +205,9 @@ import Testing
             #expect(tasks.last?["state"] as? String == "finished")
             #expect(tasks.last?["key_hint"] as? String == String(Self.secondKey.suffix(4)))
             let keys = try await rig.vault.list()
-            let revoked = try #require(keys.first { $0.masked.hasSuffix(String(Self.goodKey.suffix(4))) })
-            #expect(revoked.usage.authFailures == 1)
-            #expect(revoked.coolingUntil != nil)
+            let failed = try #require(keys.first { $0.masked.hasSuffix(String(Self.goodKey.suffix(4))) })
+            #expect((action == "revoke" ? failed.usage.authFailures : failed.usage.rateLimited) == 1)
+            #expect(failed.coolingUntil != nil)
             #expect(try await rig.fixture.store.activeLeases(licenseID: nil, now: Date()).isEmpty)
         }
     }
@@ -273,16 +275,9 @@ import Testing
 
     /// A provider that accepts TCP and then says nothing must not hold up the bill or the lease.
     @Test func aStalledProviderCannotHoldUpTheFinalBill() async throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (listener, port) = CentralProcess.boundSocket()
         defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
         listen(listener, 16)  // the kernel completes handshakes; nobody ever answers
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let rig = try await Self.rig {
             $0.url = "ws://127.0.0.1:\(port)/api-ws/v1/inference"
             $0.startTimeout = .seconds(1)

@@ -14,17 +14,6 @@ import Testing
 /// encodes with libopus and streams to a live central (demo provider, SQLite). The page's /ws
 /// hears results and quota, and the bill matches the audio.
 @Suite struct EdgeEndToEndTests {
-    static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(tool) failed")
-    }
-
     static func post(_ url: String, origin: String) async throws -> (UInt, String) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -45,8 +34,8 @@ import Testing
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("alsa"), withIntermediateDirectories: true)
         let wav = directory.appendingPathComponent("speech.wav").path
         let raw = directory.appendingPathComponent("speech.raw").path
-        try Self.run("espeak-ng", ["-w", wav, "Hello. This is a live translation test of the edge agent."])
-        try Self.run("sox", [wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", raw])
+        try SpeechTestAudio.run("espeak-ng", ["-w", wav, "Hello. This is a live translation test of the edge agent."])
+        try SpeechTestAudio.run("sox", [wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", raw])
         let speechMs = Int64(try #require(try FileManager.default.attributesOfItem(atPath: raw)[.size] as? Int) / 32)
         try """
             pcm.testmic { type file slave.pcm "null" file "/dev/null" infile "\(raw)" format "raw" }

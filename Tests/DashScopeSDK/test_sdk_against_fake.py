@@ -450,6 +450,33 @@ class SDKTestCase(unittest.TestCase):
         self.assertEqual(report.get("errors"), [], f"fake-dashscope found problems: {report}")
         return report
 
+    def assertRefusedAtUpgrade(self, client, cb):
+        """A wrong key: on_error with HTTP 401 from the upgrade, then on_close, and nothing else."""
+        client.start()
+        try:
+            self.assertTrue(cb.errored.wait(ERROR_TIMEOUT), f"no on_error; order={cb.order}")
+            self.assertTrue(cb.closed.wait(5), f"no on_close after on_error; order={cb.order}")
+        finally:
+            _stop(client)
+        self.assertNoThreadErrors()
+        self.assertEqual(len(cb.errors), 1, cb.order)
+        err = cb.errors[0]  # a DashScopeAPIResponse
+        self.assertEqual(err.status_code, 401, f"expected HTTP 401 at the upgrade, got {_desc(err)}")
+        self.assertEqual(err.message, UNAUTHORIZED_MESSAGE)
+        self.assertEqual(cb.events, [])
+        self.assertFalse(cb.completed.is_set())
+
+    def assertFailsAtRunTask(self, client, cb, code):
+        """The upgrade succeeds and run-task is answered with task-failed `code`."""
+        task_id = client.get_last_request_id()
+        client.start()
+        try:
+            self.assertTrue(cb.errored.wait(ERROR_TIMEOUT), f"no on_error; order={cb.order}")
+        finally:
+            _stop(client)
+        self.assertNoThreadErrors()
+        self.assertTaskFailed(cb, task_id, code=code)
+
     def assertTaskFailed(self, cb, task_id, code=None):
         err = cb.errors[0]
         self.assertEqual(
@@ -576,20 +603,7 @@ class RecognitionTests(SDKTestCase):
     def test_wrong_api_key_is_http_401(self):
         dashscope.api_key = BAD_KEY
         cb = RecognitionCollector()
-        rec = self._recognition(cb, "pcm")
-        rec.start()
-        try:
-            self.assertTrue(cb.errored.wait(ERROR_TIMEOUT), f"no on_error; order={cb.order}")
-            self.assertTrue(cb.closed.wait(5), f"no on_close after on_error; order={cb.order}")
-        finally:
-            _stop(rec)
-        self.assertNoThreadErrors()
-        self.assertEqual(len(cb.errors), 1, cb.order)
-        err = cb.errors[0]
-        self.assertEqual(err.status_code, 401, f"expected HTTP 401 at the upgrade, got {_desc(err)}")
-        self.assertEqual(err.message, UNAUTHORIZED_MESSAGE)
-        self.assertEqual(cb.events, [])
-        self.assertFalse(cb.completed.is_set())
+        self.assertRefusedAtUpgrade(self._recognition(cb, "pcm"), cb)
 
     def test_task_failed_at_run_task(self):
         Fixtures.fake.control(
@@ -663,14 +677,7 @@ class BadKeyTaskFailedTests(SDKTestCase):
         rec = Recognition(
             model="paraformer-realtime-v2", callback=cb, format="pcm", sample_rate=SAMPLE_RATE
         )
-        task_id = rec.get_last_request_id()
-        rec.start()
-        try:
-            self.assertTrue(cb.errored.wait(ERROR_TIMEOUT), f"no on_error; order={cb.order}")
-        finally:
-            _stop(rec)
-        self.assertNoThreadErrors()
-        self.assertTaskFailed(cb, task_id, code="InvalidApiKey")
+        self.assertFailsAtRunTask(rec, cb, "InvalidApiKey")
 
     def test_translation_wrong_key_task_failed(self):
         cb = TranslationCollector()
@@ -678,14 +685,7 @@ class BadKeyTaskFailedTests(SDKTestCase):
             model="gummy-realtime-v1", callback=cb, format="pcm", sample_rate=SAMPLE_RATE,
             translation_enabled=True, translation_target_languages=["zh"],
         )
-        task_id = tr.get_last_request_id()
-        tr.start()
-        try:
-            self.assertTrue(cb.errored.wait(ERROR_TIMEOUT), f"no on_error; order={cb.order}")
-        finally:
-            _stop(tr)
-        self.assertNoThreadErrors()
-        self.assertTaskFailed(cb, task_id, code="InvalidApiKey")
+        self.assertFailsAtRunTask(tr, cb, "InvalidApiKey")
 
 
 # ---- TranslationRecognizerRealtime (Gummy) ------------------------------------------
@@ -767,20 +767,7 @@ class TranslationTests(SDKTestCase):
     def test_wrong_api_key_is_http_401(self):
         dashscope.api_key = BAD_KEY
         cb = TranslationCollector()
-        tr = self._make(cb, "pcm")
-        tr.start()
-        try:
-            self.assertTrue(cb.errored.wait(ERROR_TIMEOUT), f"no on_error; order={cb.order}")
-            self.assertTrue(cb.closed.wait(5), f"no on_close after on_error; order={cb.order}")
-        finally:
-            _stop(tr)
-        self.assertNoThreadErrors()
-        self.assertEqual(len(cb.errors), 1, cb.order)
-        err = cb.errors[0]  # a DashScopeAPIResponse
-        self.assertEqual(err.status_code, 401, f"expected HTTP 401 at the upgrade, got {_desc(err)}")
-        self.assertEqual(err.message, UNAUTHORIZED_MESSAGE)
-        self.assertEqual(cb.events, [])
-        self.assertFalse(cb.completed.is_set())
+        self.assertRefusedAtUpgrade(self._make(cb, "pcm"), cb)
 
 
 def main():

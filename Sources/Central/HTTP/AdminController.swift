@@ -22,13 +22,10 @@ struct AdminController {
         group.put("plans/{name}", use: savePlan)
     }
 
-    /// The administration service acting for this request's operator. `X-Actor` names the
-    /// person (the CLI sends `cli:<user>`); the token is shared, so the IP is recorded too.
+    /// The administration service acting for this request's operator.
     func administration(_ request: Request, _ context: CentralRequestContext) -> StoreLicenseAdministration {
-        let name = request.header("x-actor").map { String($0.prefix(100)) } ?? "admin-api"
-        return StoreLicenseAdministration(
-            store: services.store, clock: services.clock,
-            actor: Actor(name: name, ip: services.clientIP(request, context)), observer: services.observer)
+        StoreLicenseAdministration(
+            store: services.store, clock: services.clock, actor: services.actor(request, context), observer: services.observer)
     }
 
     @Sendable func create(_ request: Request, context: CentralRequestContext) async throws -> Response {

@@ -18,6 +18,13 @@ struct CentralServices: Sendable {
         clientAddress.clientIP(request: request, context: context)
     }
 
+    /// The operator behind an admin request, for the audit trail. `X-Actor` names the person
+    /// (the CLI sends `cli:<user>`); the token is shared, so the IP is recorded too.
+    func actor(_ request: Request, _ context: CentralRequestContext) -> Actor {
+        let name = request.header("x-actor").map { String($0.prefix(100)) } ?? "admin-api"
+        return Actor(name: name, ip: clientIP(request, context))
+    }
+
     /// The license key as the edge presents it: `Authorization: Bearer …` or `X-License-Key`.
     /// Refuses a missing or malformed key, and any key from an address that failed too often.
     func presentedLicenseKey(_ request: Request, ip: String) throws -> LicenseKey {

@@ -77,10 +77,8 @@ struct ProviderKeyController {
     }
 
     private func audit(_ action: String, _ id: String, _ request: Request, _ context: CentralRequestContext) async throws {
-        let name = request.header("x-actor").map { String($0.prefix(100)) } ?? "admin-api"
         try await services.store.appendAudit(
-            action: action, licenseID: nil, detail: "key \(id)", actor: Actor(name: name, ip: services.clientIP(request, context)),
-            now: services.clock.now())
+            action: action, licenseID: nil, detail: "key \(id)", actor: services.actor(request, context), now: services.clock.now())
     }
 
     static func apiError(_ error: ProviderKeyVault.VaultError) -> APIError {

@@ -73,14 +73,8 @@ enum SpeechTestAudio {
         return data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }.map { Int16(littleEndian: $0) }
     }
 
+    /// Runs a tool from PATH (espeak-ng, sox), failing the test when it fails.
     static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(tool) failed")
+        _ = try CommandRunner.output("/usr/bin/env", [tool] + arguments)
     }
 }

@@ -60,16 +60,18 @@ final class DashScopeRelayState: Sendable {
             state.nextOrdinal += 1
             state.sessionAudioMs += durationMs
             // Speech with no sentence end for a long while: keep at most the last 30 s of sent
-            // audio for a replay, so memory stays bounded.
-            if state.unconfirmed.count > Self.replayLimitFrames,
-               let first = state.unconfirmed.first, first.ordinal <= state.lastSentOrdinal {
-                state.unconfirmed.removeFirst(min(state.unconfirmed.count - Self.replayLimitFrames, state.lastSentOrdinal - first.ordinal + 1))
+            // audio for a replay. Trimmed a second at a time, not a frame at a time.
+            if state.unconfirmed.count > Self.replayLimitFrames + Self.trimSlackFrames, let first = state.unconfirmed.first {
+                let sentAtFront = state.lastSentOrdinal - first.ordinal + 1
+                state.unconfirmed.removeFirst(max(0, min(state.unconfirmed.count - Self.replayLimitFrames, sentAtFront)))
             }
         }
     }
 
     /// 30 s of 20 ms frames.
     static let replayLimitFrames = 1_500
+    /// Trimming waits for this much excess (1 s), so it runs once a second rather than per frame.
+    static let trimSlackFrames = 50
 
     func markInputEnded() {
         state.withLock { $0.inputEnded = true }
@@ -97,8 +99,11 @@ final class DashScopeRelayState: Sendable {
     /// Frames the running task has not been sent yet, marked as sent.
     func takeUnsent() -> [[UInt8]] {
         state.withLock { state in
-            guard state.taskStarted else { return [] }
-            let unsent = state.unconfirmed.filter { $0.ordinal >= state.nextOrdinalToSend }
+            // Ordinals in `unconfirmed` are contiguous, so the unsent frames are a suffix.
+            guard state.taskStarted, let first = state.unconfirmed.first else { return [] }
+            let start = max(0, state.nextOrdinalToSend - first.ordinal)
+            guard start < state.unconfirmed.count else { return [] }
+            let unsent = state.unconfirmed[start...]
             guard let last = unsent.last else { return [] }
             state.nextOrdinalToSend = last.ordinal + 1
             state.lastSentOrdinal = last.ordinal
