@@ -76,9 +76,7 @@ public enum LocalAPI {
         }
         router.post("/api/translation/start") { request, context in
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            guard let start = try? JSONDecoder().decode(StartRequest.self, from: Data(buffer: body)),
-                  !start.sourceLanguage.isEmpty, start.sourceLanguage.count <= 16, (start.targetLanguage?.count ?? 0) <= 16
-            else {
+            guard let start = TranslationStartRequest.parse(Data(buffer: body)) else {
                 return error(.badRequest, .invalidMessage, "Send {\"source_language\": \"zh\", \"target_language\": \"en\", \"device\": optional}.")
             }
             do {
@@ -99,18 +97,6 @@ public enum LocalAPI {
             } catch {
                 return LocalAPI.error(.conflict, .notStreaming, "No translation is running.")
             }
-        }
-    }
-
-    struct StartRequest: Decodable {
-        var sourceLanguage: String
-        var targetLanguage: String?
-        var device: String?
-
-        enum CodingKeys: String, CodingKey {
-            case sourceLanguage = "source_language"
-            case targetLanguage = "target_language"
-            case device
         }
     }
 
