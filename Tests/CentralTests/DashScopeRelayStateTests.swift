@@ -55,4 +55,53 @@ import Testing
         #expect(relay.read(\.unconfirmed).count <= DashScopeRelayState.replayLimitFrames + DashScopeRelayState.trimSlackFrames)
         #expect(relay.read(\.providerAudioMs) == 80_000)
     }
+
+    /// A relay in its second task, whose times are offset by the first task's second of audio.
+    static func relayInSecondTask() -> DashScopeRelayState {
+        let relay = DashScopeRelayState(sourceLanguage: "zh", targetLanguage: "en")
+        relay.beginTask()
+        relay.markStarted()
+        for index in 0..<50 { relay.accept(Self.frame(UInt32(index))) }
+        _ = relay.takeUnsent()
+        relay.completeTask()
+        relay.beginTask()
+        relay.markStarted()
+        for index in 50..<100 { relay.accept(Self.frame(UInt32(index))) }
+        _ = relay.takeUnsent()
+        return relay
+    }
+
+    /// Found by the dashscope-event fuzz target: `begin_time` near Int.max overflowed the
+    /// session offset and trapped, which ends central with every session on it. Times outside a
+    /// task are clamped instead, and never reach the edge negative.
+    @Test(arguments: [
+        (Int.max, Int.max), (Int.max - 500, 10), (Int.min, Int.min), (-5_000, -1), (0, Int.max), (Int.min, Int.max),
+    ])
+    func providerTimesOutsideTheTaskCannotTrapOrGoNegative(begin: Int, end: Int) {
+        let relay = Self.relayInSecondTask()
+        #expect(relay.read(\.taskBaseSessionMs) == 1_000)
+        for final in [false, true] {
+            let events = relay.results(from: Self.sentence(0, begin, end, final: final))
+            guard case .transcript(let result) = events.first else {
+                Issue.record("no transcript for \(begin)…\(end)")
+                continue
+            }
+            #expect(result.startMs >= 1_000 && result.startMs <= result.endMs)
+            #expect(result.endMs <= 1_000 + DashScopeRelayState.maxTaskOffsetMs)
+        }
+    }
+
+    /// Usage seconds come from the provider too: Int.max in two tasks overflowed the sum.
+    @Test func providerUsageCannotOverflowReportedSeconds() {
+        let relay = Self.relayInSecondTask()
+        for _ in 0..<3 {
+            relay.recordTaskUsage(.init(duration: Int.max))
+            _ = relay.results(from: .init(output: nil, usage: .init(duration: Int.max)))
+            relay.completeTask()
+            relay.beginTask()
+        }
+        relay.recordTaskUsage(.init(duration: -7))
+        relay.abortTask()
+        #expect(relay.read(\.reportedSeconds) == 3 * DashScopeRelayState.maxTaskReportedSeconds)
+    }
 }

@@ -73,6 +73,21 @@ final class DashScopeRelayState: Sendable {
     /// Trimming waits for this much excess (1 s), so it runs once a second rather than per frame.
     static let trimSlackFrames = 50
 
+    /// Provider times are offsets into one task, and a task rotates long before a day: a time
+    /// outside 0…1 day is clamped, so a broken or hostile response can neither overflow the
+    /// session's times (a trap ends central, every session with it) nor hand the edge a negative one.
+    static let maxTaskOffsetMs = 86_400_000
+    /// The same bound for a task's reported usage, in seconds.
+    static let maxTaskReportedSeconds = 86_400
+
+    private static func taskOffsetMs(_ ms: Int?) -> Int? {
+        ms.map { min(max($0, 0), maxTaskOffsetMs) }
+    }
+
+    private static func taskSeconds(_ seconds: Int) -> Int {
+        min(max(seconds, 0), maxTaskReportedSeconds)
+    }
+
     func markInputEnded() {
         state.withLock { $0.inputEnded = true }
     }
@@ -144,7 +159,7 @@ final class DashScopeRelayState: Sendable {
     func results(from payload: DashScopeWire.EventPayload) -> [ProviderEvent] {
         state.withLock { state in
             if let seconds = payload.usage?.duration {
-                state.taskReportedSeconds = max(state.taskReportedSeconds, seconds)
+                state.taskReportedSeconds = max(state.taskReportedSeconds, Self.taskSeconds(seconds))
             }
             guard let output = payload.output else { return [] }
             var events: [ProviderEvent] = []
@@ -176,8 +191,9 @@ final class DashScopeRelayState: Sendable {
             state.sentenceMap[providerID] = id
         }
         let base = state.taskBaseSessionMs
-        let startMs = base + (sentence.beginTime ?? 0)
-        let endMs = base + (sentence.endTime ?? sentence.beginTime ?? 0)
+        let beginOffset = taskOffsetMs(sentence.beginTime) ?? 0
+        let startMs = base + beginOffset
+        let endMs = base + (taskOffsetMs(sentence.endTime) ?? beginOffset)
         if final {
             if state.lastInterimID == id { state.lastInterimID = nil }
             state.lastFinalSessionMs = max(state.lastFinalSessionMs, endMs)
@@ -191,6 +207,6 @@ final class DashScopeRelayState: Sendable {
 
     func recordTaskUsage(_ usage: DashScopeWire.Usage?) {
         guard let seconds = usage?.duration else { return }
-        state.withLock { $0.taskReportedSeconds = max($0.taskReportedSeconds, seconds) }
+        state.withLock { $0.taskReportedSeconds = max($0.taskReportedSeconds, Self.taskSeconds(seconds)) }
     }
 }
