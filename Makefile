@@ -38,6 +38,13 @@ load: deps
 	$(SWIFT) build -c release --product loadgen
 	.build/release/loadgen --streams 100 --streams 500 --streams 1000 --streams 2000 --duration 15
 
+## Fuzz the decoders (libFuzzer + ASan, scratch dir .build-fuzz): each target FUZZ_SECONDS (default 60)
+## or FUZZ_RUNS inputs; FUZZ_TARGETS picks some. Not part of `make test` (docs/security.md, "Fuzzing").
+.PHONY: fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	@FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_RUNS="$(FUZZ_RUNS)" SWIFTC="$(dir $(SWIFT))swiftc" scripts/fuzz.sh $(FUZZ_TARGETS)
+
 clean:
 	rm -rf .build
 
