@@ -40,6 +40,8 @@ fi
 # No allocation stack traces kept for ASan reports: the JSON targets allocate per token and
 # spend most of their time recording them. Replay a crash with ASAN_OPTIONS= for full stacks.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0}"
+# libFuzzer prints the stack of a trap itself; Swift's own backtracer trips over ASan here.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 
 mkdir -p "$FUZZ_BUILD"/{protocol,bin,dict}
 common=(-parse-as-library -swift-version 6 -enable-upcoming-feature ExistentialAny "$FUZZ_OPT" -g -sanitize=fuzzer,address)
@@ -119,7 +121,7 @@ for target in "${targets[@]}"; do
   line="$target: ${runs:-?} inputs in ${elapsed} s (${rate:-?} exec/s), corpus $(find "$corpus" -type f | wc -l) files"
   if [ "$status" -ne 0 ]; then
     crash=$(grep -a -o "Test unit written to [^ ]*" "$log" | tail -1 | sed 's/Test unit written to //')
-    line="$line — FAILED (exit $status)${crash:+; replay: $FUZZ_BUILD/bin/$target $crash}"
+    line="$line — FAILED (exit $status)${crash:+; replay: SWIFT_BACKTRACE=enable=no $FUZZ_BUILD/bin/$target $crash}"
     failed+=("$target")
     grep -a -m 20 -E "Fatal error|runtime failure|ERROR: |SUMMARY: |crashed" "$log" >&2 || true
   fi
