@@ -22,6 +22,8 @@ extension ErrorCode {
     public static let frameTooLarge = ErrorCode("frame_too_large")
     public static let invalidOpusPacket = ErrorCode("invalid_opus_packet")
     public static let unexpectedMessage = ErrorCode("unexpected_message")
+    /// Audio ran further ahead of the wall clock than the replay allowance: not forwarded, not acked.
+    public static let audioTooFast = ErrorCode("audio_too_fast")
 
     // Why a stream stopped (`stopped.reason`), besides the admission codes.
     public static let clientStop = ErrorCode("client_stop")
@@ -34,6 +36,10 @@ extension ErrorCode {
     public static let sessionNotResumable = ErrorCode("session_not_resumable")
     /// The connection dropped and no resume came within the resume window.
     public static let connectionLost = ErrorCode("connection_lost")
+    /// The session's lease was released or lapsed while it streamed.
+    public static let leaseLost = ErrorCode("lease_lost")
+    /// A lease cannot be released while its stream is live on another instance.
+    public static let sessionStreaming = ErrorCode("session_streaming")
     public static let unsupportedLanguagePair = ErrorCode("unsupported_language_pair")
 
     // Provider failures, after central has tried every usable key.

@@ -19,13 +19,20 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
     public var dailyRemainingSeconds: Double?
     public var concurrentInUse: Int
     public var concurrentLimit: Int
+    /// Why the license cannot stream now (an admission code such as `minutes_exhausted` or
+    /// `license_expired`), so `status: active` with nothing left is not mistaken for usable.
+    /// Nil when it can; absent from older centrals.
+    public var blockedBy: ErrorCode?
+
+    /// Whether a new session could stream now, concurrency and device limits aside.
+    public var canStream: Bool { blockedBy == nil }
 
     public init(
         status: LicenseStatus, startsAt: Date?, expiresAt: Date?,
         secondsUsed: Double, secondsLimit: Double, secondsRemaining: Double,
         sessionsUsed: Int, sessionsLimit: Int?, sessionsRemaining: Int?,
         dailyLimitSeconds: Double?, dailyRemainingSeconds: Double?,
-        concurrentInUse: Int, concurrentLimit: Int
+        concurrentInUse: Int, concurrentLimit: Int, blockedBy: ErrorCode? = nil
     ) {
         self.status = status
         self.startsAt = startsAt
@@ -40,6 +47,7 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
         self.dailyRemainingSeconds = dailyRemainingSeconds
         self.concurrentInUse = concurrentInUse
         self.concurrentLimit = concurrentLimit
+        self.blockedBy = blockedBy
     }
 
     enum CodingKeys: String, CodingKey {
@@ -56,5 +64,44 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
         case dailyRemainingSeconds = "daily_remaining_seconds"
         case concurrentInUse = "concurrent_in_use"
         case concurrentLimit = "concurrent_limit"
+        case blockedBy = "blocked_by"
+        case canStream = "can_stream"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        status = try container.decode(LicenseStatus.self, forKey: .status)
+        startsAt = try container.decodeIfPresent(Date.self, forKey: .startsAt)
+        expiresAt = try container.decodeIfPresent(Date.self, forKey: .expiresAt)
+        secondsUsed = try container.decode(Double.self, forKey: .secondsUsed)
+        secondsLimit = try container.decode(Double.self, forKey: .secondsLimit)
+        secondsRemaining = try container.decode(Double.self, forKey: .secondsRemaining)
+        sessionsUsed = try container.decode(Int.self, forKey: .sessionsUsed)
+        sessionsLimit = try container.decodeIfPresent(Int.self, forKey: .sessionsLimit)
+        sessionsRemaining = try container.decodeIfPresent(Int.self, forKey: .sessionsRemaining)
+        dailyLimitSeconds = try container.decodeIfPresent(Double.self, forKey: .dailyLimitSeconds)
+        dailyRemainingSeconds = try container.decodeIfPresent(Double.self, forKey: .dailyRemainingSeconds)
+        concurrentInUse = try container.decode(Int.self, forKey: .concurrentInUse)
+        concurrentLimit = try container.decode(Int.self, forKey: .concurrentLimit)
+        blockedBy = try container.decodeIfPresent(ErrorCode.self, forKey: .blockedBy)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(startsAt, forKey: .startsAt)
+        try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try container.encode(secondsUsed, forKey: .secondsUsed)
+        try container.encode(secondsLimit, forKey: .secondsLimit)
+        try container.encode(secondsRemaining, forKey: .secondsRemaining)
+        try container.encode(sessionsUsed, forKey: .sessionsUsed)
+        try container.encodeIfPresent(sessionsLimit, forKey: .sessionsLimit)
+        try container.encodeIfPresent(sessionsRemaining, forKey: .sessionsRemaining)
+        try container.encodeIfPresent(dailyLimitSeconds, forKey: .dailyLimitSeconds)
+        try container.encodeIfPresent(dailyRemainingSeconds, forKey: .dailyRemainingSeconds)
+        try container.encode(concurrentInUse, forKey: .concurrentInUse)
+        try container.encode(concurrentLimit, forKey: .concurrentLimit)
+        try container.encode(canStream, forKey: .canStream)
+        try container.encodeIfPresent(blockedBy, forKey: .blockedBy)
     }
 }

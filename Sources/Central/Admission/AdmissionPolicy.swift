@@ -16,6 +16,22 @@ struct AdmissionFacts: Sendable {
 enum AdmissionPolicy {
     static func refusal(for facts: AdmissionFacts, now: Date) -> ErrorCode? {
         let license = facts.license
+        if let refusal = stateRefusal(license, now: now) { return refusal }
+        if !license.ipAllowlist.allows(facts.clientIP) { return .ipNotAllowed }
+        if !facts.deviceIsBound && facts.boundDeviceCount >= license.maxDevices { return .deviceNotAllowed }
+        if let refusal = balanceRefusal(license, usedTodayMs: facts.usedTodayMs) { return refusal }
+        if facts.activeLeases >= license.maxConcurrent { return .concurrencyLimit }
+        return nil
+    }
+
+    /// Why the license as a whole cannot stream now (whoever asks, from wherever): what
+    /// `GET /v1/license/quota` reports as `blocked_by`. Nil when it can.
+    static func streamingBlocker(_ license: License, usedTodayMs: Int64, now: Date) -> ErrorCode? {
+        stateRefusal(license, now: now) ?? balanceRefusal(license, usedTodayMs: usedTodayMs)
+    }
+
+    /// The license's own state: status and validity window.
+    static func stateRefusal(_ license: License, now: Date) -> ErrorCode? {
         switch license.status {
         case .revoked: return .licenseRevoked
         case .suspended: return .licenseSuspended
@@ -23,12 +39,14 @@ enum AdmissionPolicy {
         }
         if now < license.startsAt { return .licenseNotStarted }
         if let expiresAt = license.expiresAt, now >= expiresAt { return .licenseExpired }
-        if !license.ipAllowlist.allows(facts.clientIP) { return .ipNotAllowed }
-        if !facts.deviceIsBound && facts.boundDeviceCount >= license.maxDevices { return .deviceNotAllowed }
+        return nil
+    }
+
+    /// What is left to spend.
+    static func balanceRefusal(_ license: License, usedTodayMs: Int64) -> ErrorCode? {
         if license.usedMs >= license.limitMs { return .minutesExhausted }
-        if let cap = license.dailyCapMs, facts.usedTodayMs >= cap { return .dailyLimitReached }
+        if let cap = license.dailyCapMs, usedTodayMs >= cap { return .dailyLimitReached }
         if let sessionLimit = license.sessionLimit, license.sessionsUsed >= sessionLimit { return .sessionsExhausted }
-        if facts.activeLeases >= license.maxConcurrent { return .concurrencyLimit }
         return nil
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceLifecycle
 import Hummingbird
 import Logging
 
@@ -62,13 +63,19 @@ struct ServeCommand: AsyncParsableCommand {
         let tls = try configuration.tls.map { try CentralTLS(files: $0, logger: logger) }
         let reloader = Self.reloadOnHangUp(tls, logger: logger)
         defer { reloader.cancel() }
+        let registry = StreamRegistry()
         let app = try buildApplication(
-            configuration: configuration, store: store, provider: provider, keyVault: vault, tls: tls, logger: logger)
+            configuration: configuration, store: store, provider: provider, keyVault: vault, tls: tls, logger: logger,
+            streamRegistry: registry)
         logger.info("central starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.database)",
             "tls": "\(tls != nil)",
         ])
-        try await app.runService()
+        // Streams stop (billed, told why) before the server closes their sockets.
+        let services = ServiceGroup(configuration: .init(
+            services: [app, StreamShutdownService(registry: registry)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await services.run()
     }
 
     /// SIGHUP re-reads the certificate and key (a renewed certificate, no restart). Without

@@ -17,13 +17,13 @@ public func buildApplication(
     keyVault: ProviderKeyVault? = nil,
     tls: CentralTLS? = nil,
     logger: Logger,
+    streamRegistry registry: StreamRegistry = StreamRegistry(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     guard let adminToken = configuration.adminToken, !adminToken.isEmpty else {
         throw CentralConfiguration.ConfigurationError.invalid(
             name: "ADMIN_TOKEN", value: "", expected: "an admin token (ADMIN_TOKEN, ADMIN_TOKEN_FILE or --generate-admin-token)")
     }
-    let registry = StreamRegistry()
     let tickets = StreamTicketBook()
     let services = CentralServices(
         store: store, clock: clock, configuration: configuration, metrics: CentralMetrics(),
@@ -49,10 +49,12 @@ public func buildApplication(
     ProviderKeyController(vault: vault, services: services).addRoutes(to: admin)
 
     let streamRouter = Router(context: StreamRequestContext.self)
-    StreamEndpoint(environment: streams, tickets: tickets).addRoutes(to: streamRouter)
+    StreamEndpoint(environment: streams, tickets: tickets, clientAddress: services.clientAddress).addRoutes(to: streamRouter)
 
-    let plain = HTTPServerBuilder.http1WebSocketUpgrade(
-        webSocketRouter: streamRouter, configuration: .init(ws: .init(maxFrameSize: ControlMessage.maxTextBytes)))
+    // Header/body/idle timeouts, head size limits and WebSocket mask checks (HTTPConnectionGuard).
+    let plain = HTTPServerBuilder.guardedHTTP1WebSocketUpgrade(
+        webSocketRouter: streamRouter, webSocket: .init(maxFrameSize: ControlMessage.maxTextBytes),
+        limits: configuration.http, metrics: services.metrics)
     var app = Application(
         router: router,
         server: try tls.map { try .tls(plain, tlsConfiguration: $0.serverConfiguration()) } ?? plain,
@@ -68,11 +70,18 @@ public func buildApplication(
     return app
 }
 
-/// On graceful shutdown, stops every live stream so each bills its last audio and frees its lease.
-struct StreamShutdownService: Service {
+/// On graceful shutdown, stops every live stream so each bills its last audio, frees its lease
+/// and tells its edge (`stopped`, `server_shutdown`). It must shut down before the HTTP server
+/// does, or the server closes the sockets first: `central serve` runs it after the application
+/// in its own service group (groups shut down in reverse order).
+public struct StreamShutdownService: Service {
     let registry: StreamRegistry
 
-    func run() async throws {
+    public init(registry: StreamRegistry) {
+        self.registry = registry
+    }
+
+    public func run() async throws {
         try? await gracefulShutdown()
         await registry.stopAll()
     }

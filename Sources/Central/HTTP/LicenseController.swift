@@ -88,13 +88,17 @@ struct LicenseController {
         guard let license = try await services.store.license(keyHash: key.hash) else {
             throw services.licenseAuthFailure(ip: ip, AdmissionRefusal.error(for: .licenseNotFound, now: now))
         }
+        // The license's own state answers first: a revoked license says so, not "not resumable".
+        if let (code, _) = StreamSession.stopReason(license: license, now: now) {
+            throw AdmissionRefusal.error(for: code, now: now, leaseTTL: services.configuration.leaseTTL)
+        }
+        guard license.ipAllowlist.allows(ip) else {
+            throw AdmissionRefusal.error(for: .ipNotAllowed, now: now, leaseTTL: services.configuration.leaseTTL)
+        }
         guard let session = registry.session(id: sessionID), session.licenseID == license.id,
               session.deviceFingerprint == device, await session.isResumable
         else {
             throw APIError(.conflict, .sessionNotResumable, "Session '\(sessionID)' cannot be resumed: it ended or belongs to another device. Start a new session.")
-        }
-        if let (code, _) = StreamSession.stopReason(license: license, now: now) {
-            throw AdmissionRefusal.error(for: code, now: now, leaseTTL: services.configuration.leaseTTL)
         }
         let token = tickets.issue(StreamTicket(
             sessionID: sessionID, licenseID: license.id, leaseID: sessionID, deviceFingerprint: device, clientIP: ip,
@@ -123,9 +127,19 @@ struct LicenseController {
         return try jsonResponse(LeaseBody(lease: lease))
     }
 
+    /// Gives a lease back. A lease whose stream is live is never released from under it: the
+    /// stream is stopped first (billed, and told `client_stop`), so concurrency is the life of
+    /// the stream. A live stream this process does not serve is refused.
     @Sendable func release(_ request: Request, context: CentralRequestContext) async throws -> Response {
         let license = try await services.authenticatedLicense(request, context)
         let id = try context.parameters.require("id")
+        if let session = registry.session(id: id), session.licenseID == license.id {
+            await session.stop(.clientStop, "The session was released by DELETE /v1/sessions.")
+            return Response(status: .noContent)
+        }
+        if let live = try await services.store.liveStreamSession(leaseID: id), live.licenseID == license.id {
+            throw APIError(.conflict, .sessionStreaming, "Session '\(id)' is streaming; stop the stream to release it.")
+        }
         guard try await services.store.releaseLease(id: id, licenseID: license.id) else {
             throw APIError(.notFound, .leaseNotFound, "No lease '\(id)' for this license.")
         }

@@ -68,7 +68,7 @@ public struct License: Sendable, Equatable {
     }
 
     /// The quota as the edge sees it, given the live counts the store computed alongside.
-    func quota(usedTodayMs: Int64, activeLeases: Int) -> QuotaSnapshot {
+    func quota(usedTodayMs: Int64, activeLeases: Int, now: Date) -> QuotaSnapshot {
         let dailyRemaining = dailyCapMs.map { max(0, $0 - usedTodayMs) }
         return QuotaSnapshot(
             status: status, startsAt: startsAt, expiresAt: expiresAt,
@@ -81,7 +81,8 @@ public struct License: Sendable, Equatable {
             dailyLimitSeconds: dailyCapMs.map(Milliseconds.seconds),
             dailyRemainingSeconds: dailyRemaining.map(Milliseconds.seconds),
             concurrentInUse: activeLeases,
-            concurrentLimit: maxConcurrent)
+            concurrentLimit: maxConcurrent,
+            blockedBy: AdmissionPolicy.streamingBlocker(self, usedTodayMs: usedTodayMs, now: now))
     }
 }
 

@@ -49,11 +49,15 @@ public protocol CentralStore: Sendable {
     func openStreamSession(_ session: StreamSessionRecord) async throws
     /// Bills the session up to `acceptedMs` of audio in one transaction: debits only what exceeds
     /// the stored watermark (so a replayed checkpoint changes nothing), never past the limit, and
-    /// counts the session against the session quota at its first audio.
-    /// The same transaction renews the session's lease for `leaseTTL`.
+    /// counts the session against the session quota at its first audio. It then reserves up to
+    /// `reserveMs` more of the license's shared balance for the session (`StreamBudgetPolicy`),
+    /// replacing the previous reservation; 0 gives it back. The same transaction renews the
+    /// session's lease for `leaseTTL` if it still exists.
     func checkpointStreamSession(
-        id: String, acceptedMs: Int64, lastSequence: Int64, leaseTTL: TimeInterval, now: Date
+        id: String, acceptedMs: Int64, lastSequence: Int64, reserveMs: Int64, leaseTTL: TimeInterval, now: Date
     ) async throws -> CheckpointResult
+    /// The live stream session that holds this lease, if any.
+    func liveStreamSession(leaseID: String) async throws -> StreamSessionRecord?
     func closeStreamSession(id: String, reason: ErrorCode, now: Date) async throws
     /// After a crash: closes every session still marked live (billing stays at its last
     /// checkpoint) and drops their leases. Returns how many it settled.

@@ -11,6 +11,7 @@ import Protocol
 struct StreamEndpoint: Sendable {
     let environment: StreamEnvironment
     let tickets: StreamTicketBook
+    let clientAddress: ClientAddressResolver
 
     /// Private close codes: 4001 ticket refused, 4002 bad start, 4003 session refused.
     static let ticketRefused = WebSocketErrorCode(codeNumber: 4001)
@@ -22,11 +23,19 @@ struct StreamEndpoint: Sendable {
             // Refusing here can only ever be a bare 400; the reason comes as a close code instead.
             request.bearerToken == nil ? .dontUpgrade : .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            await serve(inbound: inbound, outbound: outbound, token: context.request.bearerToken ?? "", logger: context.logger)
+            let ip = clientAddress.clientIP(
+                peer: context.requestContext.remoteAddress, forwardedFor: context.request.header("x-forwarded-for"))
+            await serve(
+                inbound: inbound, outbound: outbound, token: context.request.bearerToken ?? "", clientIP: ip,
+                logger: context.logger)
         }
     }
 
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, token: String, logger: Logger) async {
+    func serve(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, token: String, clientIP: String, logger: Logger
+    ) async {
+        environment.registry.connectionOpened()
+        defer { environment.registry.connectionClosed() }
         // Nobody may hold a socket open without starting.
         let startTimeout = environment.settings.startTimeout
         let watchdog = Task {
@@ -63,6 +72,18 @@ struct StreamEndpoint: Sendable {
             return
         }
 
+        if environment.registry.isShuttingDown {
+            await abandon(ticket)
+            await refuse(outbound, .serverShutdown, "Central is shutting down; connect again in a moment.", close: Self.sessionRefused)
+            return
+        }
+        // The license's rules hold on this connection too, not only at admission: the
+        // allowlist is checked against the address the stream really comes from.
+        if let refusal = await connectionRefusal(ticket: ticket, clientIP: clientIP) {
+            await abandon(ticket)
+            await refuse(outbound, refusal.code, refusal.message, close: Self.sessionRefused)
+            return
+        }
         let session: StreamSession
         let resumed = ticket.resume
         if resumed {
@@ -87,11 +108,15 @@ struct StreamEndpoint: Sendable {
                 await refuse(outbound, .internalError, "The session could not be opened.", close: Self.sessionRefused)
                 return
             }
-            environment.registry.add(session)
+            guard environment.registry.add(session) else {
+                await session.stop(.serverShutdown, "Central is shutting down.")
+                await refuse(outbound, .serverShutdown, "Central is shutting down; connect again in a moment.", close: Self.sessionRefused)
+                return
+            }
             environment.metrics.recordStreamEvent("started")
         }
 
-        let (toEdge, connection) = await session.attach(resumed: resumed)
+        let (toEdge, connection) = await session.attach(resumed: resumed, clientIP: clientIP)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in toEdge {
@@ -100,12 +125,14 @@ struct StreamEndpoint: Sendable {
                 // The session stopped or another connection took it over.
                 try? await outbound.close(.normalClosure, reason: nil)
             }
-            await receive(from: &messages, into: session)
+            await receive(from: &messages, into: session, connection: connection)
             await session.detach(connection: connection)
         }
     }
 
-    private func receive(from messages: inout WebSocketInboundMessageStream.AsyncIterator, into session: StreamSession) async {
+    private func receive(
+        from messages: inout WebSocketInboundMessageStream.AsyncIterator, into session: StreamSession, connection: Int
+    ) async {
         while true {
             let message: WebSocketMessage?
             do { message = try await messages.next() } catch { return }
@@ -113,7 +140,7 @@ struct StreamEndpoint: Sendable {
             switch message {
             case .binary(let buffer):
                 do {
-                    guard try await session.audio(AudioFrame.decode(buffer.readableBytesView)) else { return }
+                    guard try await session.audio(AudioFrame.decode(buffer.readableBytesView), connection: connection) else { return }
                 } catch {
                     await session.protocolError(error)
                 }
@@ -125,6 +152,25 @@ struct StreamEndpoint: Sendable {
                 }
             }
         }
+    }
+
+    /// Why this connection may not carry the ticket's session: the license changed since
+    /// admission, or the stream comes from an address the license does not allow.
+    private func connectionRefusal(ticket: StreamTicket, clientIP: String) async -> ProtocolError? {
+        let license: License?
+        do {
+            license = try await environment.store.license(id: ticket.licenseID)
+        } catch {
+            return ProtocolError(.unavailable, "The license could not be checked; try again.")
+        }
+        guard let license else { return ProtocolError(.licenseNotFound, "The license no longer exists.") }
+        if let (code, message) = StreamSession.stopReason(license: license, now: environment.clock.now()) {
+            return ProtocolError(code, message)
+        }
+        guard license.ipAllowlist.allows(clientIP) else {
+            return ProtocolError(.ipNotAllowed, "This address is not allowed to use the license.")
+        }
+        return nil
     }
 
     /// A ticket that will not become a session gives its lease back at once.

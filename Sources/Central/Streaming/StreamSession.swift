@@ -17,9 +17,14 @@ actor StreamSession {
     private let providerSession: any SpeechProviderSession
     private var meter = SequenceMeter()
     private var billedMs: Int64 = 0
-    /// Accepted audio at which the license runs out, as of the last checkpoint.
-    private var stopAtMs: Int64 = .max
+    /// Accepted audio (µs) the session may reach: its billed total plus the reservation the
+    /// store granted it from the license's shared balance at the last checkpoint.
+    private var allowanceMicroseconds: Int64 = 0
     private var exhaustionCode: ErrorCode = .minutesExhausted
+    /// The address of the connection now bound (the allowlist is checked against it).
+    private var connectedIP: String
+    private var checkpointInFlight: Task<CheckpointOutcome, Never>?
+    private var lastPaceWarningAt: Date?
     private var quota: QuotaSnapshot
     private var warning: QuotaWarning
     private var outbound: AsyncStream<ControlMessage>.Continuation?
@@ -49,7 +54,9 @@ actor StreamSession {
         warning = QuotaWarning.level(for: quota)
         lastInboundAt = now
         lastHeartbeatSentAt = now
-        stopAtMs = first.remainingMs
+        connectedIP = ticket.clientIP
+        allowanceMicroseconds = (first.billedMs + first.reservedMs) * 1000
+        exhaustionCode = first.limitedBy
     }
 
     /// Opens the provider task and the session record, and starts the session's clock.
@@ -78,16 +85,27 @@ actor StreamSession {
                 sourceLanguage: start.sourceLanguage, targetLanguage: start.targetLanguage, status: .live, startedAt: now,
                 firstAudioAt: nil, lastCheckpointAt: nil, billedMs: 0, lastSequence: -1, endedAt: nil, stopReason: nil))
             first = try await environment.store.checkpointStreamSession(
-                id: ticket.sessionID, acceptedMs: 0, lastSequence: -1, leaseTTL: environment.leaseTTL, now: now)
+                id: ticket.sessionID, acceptedMs: 0, lastSequence: -1, reserveMs: environment.settings.reservationMs,
+                leaseTTL: environment.leaseTTL, now: now)
         } catch {
             // The provider task is already open: close it, or it outlives the refused start.
             providerSession.cancel()
             throw error
         }
-        guard let quota = first.quota else {
+        let refusal: ProtocolError? = if first.quota == nil {
+            ProtocolError(.licenseNotFound, "The license no longer exists.")
+        } else if !first.leaseHeld {
+            ProtocolError(.leaseLost, "The session's lease was released or lapsed before the stream opened. Ask for admission again.")
+        } else if first.reservedMs == 0 {
+            ProtocolError(first.limitedBy, StreamStopSentence.exhausted(first.limitedBy))
+        } else {
+            nil
+        }
+        guard let quota = first.quota, refusal == nil else {
             providerSession.cancel()
-            try await environment.store.closeStreamSession(id: ticket.sessionID, reason: .licenseNotFound, now: now)
-            throw ProtocolError(.licenseNotFound, "the license no longer exists")
+            let error = refusal ?? ProtocolError(.internalError, "The session could not be opened.")
+            try await environment.store.closeStreamSession(id: ticket.sessionID, reason: error.code, now: now)
+            throw error
         }
         let session = StreamSession(
             ticket: ticket, provider: provider.info, providerSession: providerSession, first: first, quota: quota,
@@ -118,8 +136,9 @@ actor StreamSession {
     /// Binds a connection: returns the messages to write to it, starting with `started`, and
     /// the connection's number. A second attach (a resume racing a half-dead socket) takes the
     /// session over; the old connection's stream ends.
-    func attach(resumed: Bool) -> (messages: AsyncStream<ControlMessage>, connection: Int) {
+    func attach(resumed: Bool, clientIP: String) -> (messages: AsyncStream<ControlMessage>, connection: Int) {
         outbound?.finish()
+        connectedIP = clientIP
         let (stream, continuation) = AsyncStream<ControlMessage>.makeStream(
             bufferingPolicy: .bufferingOldest(environment.settings.outboundCapacity))
         outbound = continuation
@@ -127,7 +146,7 @@ actor StreamSession {
         detachedSince = nil
         lastInboundAt = environment.clock.now()
         send(.started(StartedMessage(
-            sessionID: id, resumed: resumed, nextSequence: meter.nextSequence, provider: provider, quota: quota,
+            sessionID: id, resumed: resumed, nextSequence: meter.nextWireSequence, provider: provider, quota: quota,
             warning: warning)))
         return (stream, connection)
     }
@@ -146,23 +165,58 @@ actor StreamSession {
 
     // MARK: Inbound
 
-    /// Meters and relays one frame. Returns false once the session has stopped (the hot path
-    /// learns it here instead of asking the actor a second time).
+    /// Meters and relays one frame. Returns false once the session has stopped or `from` is no
+    /// longer its connection (the hot path learns it here instead of asking the actor again).
+    ///
+    /// A frame is forwarded only inside the session's reservation and the pace allowance, and
+    /// it is metered (and so acked) only once the provider has taken it: when the provider is
+    /// full this waits, and the caller stops reading the socket meanwhile.
     @discardableResult
-    func audio(_ frame: AudioFrame) async -> Bool {
+    func audio(_ frame: AudioFrame, connection from: Int) async -> Bool {
         let now = environment.clock.now()
         lastInboundAt = now
-        guard !isStopped else { return false }
-        if meter.isDuplicate(frame.sequence) {
+        guard !isStopped, from == connection else { return false }
+        switch meter.classify(frame.sequence) {
+        case .new: break
+        case .duplicate:
             environment.metrics.recordFrame("duplicate")
             return true
-        }
-        guard providerSession.send(frame) else {
-            // The provider is not keeping up: the frame is refused, not queued without bound, and not billed.
-            environment.metrics.recordFrame("dropped_provider_backpressure")
+        case .jumpTooFar:
+            protocolError(ProtocolError(
+                .malformedFrame, "Frame \(frame.sequence) jumps more than \(SequenceMeter.maxForwardJump) past \(meter.nextSequence); it was not accepted."))
+            return true
+        case .exhausted:
+            protocolError(ProtocolError(.malformedFrame, "The sequence numbers are used up; start a new session."))
             return true
         }
-        if case .acceptedAfterGap = meter.meter(sequence: frame.sequence, durationMicroseconds: frame.durationMicroseconds) {
+        let frameMicroseconds = Int64(frame.durationMicroseconds)
+        let reaching = meter.acceptedMicroseconds + frameMicroseconds
+        guard reaching <= paceLimitMicroseconds(at: now) else {
+            refuseTooFast(frame, now: now)
+            return true
+        }
+        var failedCheckpoints = 0
+        while reaching > allowanceMicroseconds {
+            // The reservation is spent: ask the shared balance for more before forwarding.
+            let recorded = await checkpoint()
+            guard !isStopped else { return false }
+            if reaching <= allowanceMicroseconds { break }
+            if recorded {
+                await stop(exhaustionCode, StreamStopSentence.exhausted(exhaustionCode))
+                return false
+            }
+            // The store did not answer: hold the frame (and the socket) and ask again, bounded.
+            failedCheckpoints += 1
+            guard failedCheckpoints < 20 else {
+                await stop(.unavailable, "Central cannot record usage right now; start again in a moment.")
+                return false
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        guard await forward(frame) else { return !isStopped }
+        if case .new(let missing) = meter.meter(sequence: frame.sequence, durationMicroseconds: frame.durationMicroseconds),
+           missing > 0
+        {
             environment.metrics.recordFrame("gap")
         }
         environment.metrics.recordAcceptedFrame(
@@ -171,16 +225,43 @@ actor StreamSession {
         if framesSinceAck >= environment.settings.framesPerAck {
             sendAck()
         }
-        if meter.acceptedMs >= stopAtMs {
-            await stop(exhaustionCode, "No time is left on this license.")
-            return false
-        }
         if !sessionCounted {
             // The session counts against the session quota at its first audio frame.
             sessionCounted = true
             await checkpoint()
         }
         return !isStopped
+    }
+
+    /// Hands the frame to the provider, waiting (bounded) while its queue is full. False when
+    /// the frame was not taken; the session has then stopped, or stops here.
+    private func forward(_ frame: AudioFrame) async -> Bool {
+        if providerSession.send(frame) { return true }
+        environment.metrics.recordFrame("provider_backpressure")
+        let taken = await providerSession.send(frame, waitingUpTo: environment.settings.providerStallTimeout)
+        guard !isStopped else { return false }
+        guard taken else {
+            await stop(.providerTimeout, "The speech service stopped accepting audio.")
+            return false
+        }
+        return true
+    }
+
+    /// Audio may run ahead of the wall clock (since the session opened) by the replay allowance.
+    private func paceLimitMicroseconds(at now: Date) -> Int64 {
+        let elapsed = Int64(max(0, now.timeIntervalSince(startedAt)) * 1_000_000)
+        return elapsed + environment.settings.paceAllowanceMs * 1000
+    }
+
+    private func refuseTooFast(_ frame: AudioFrame, now: Date) {
+        environment.metrics.recordFrame("refused_too_fast")
+        // One error a second is enough for the edge to notice; the frames are simply not taken.
+        if let last = lastPaceWarningAt, now.timeIntervalSince(last) < 1 { return }
+        lastPaceWarningAt = now
+        send(.error(ErrorMessage(
+            code: .audioTooFast,
+            message: "Frame \(frame.sequence) runs more than \(environment.settings.paceAllowanceMs / 1000) s ahead of real time; it was not accepted. Send audio at real-time pace.",
+            fatal: false)))
     }
 
     @discardableResult
@@ -232,48 +313,78 @@ actor StreamSession {
         await checkpoint()
     }
 
-    /// Bills accepted audio, renews the lease, refreshes the quota, pushes it, and stops the
-    /// stream if the license no longer allows it.
-    private func checkpoint() async {
+    /// Checkpoints one at a time: a checkpoint asked for while one is in flight waits for it
+    /// and then runs with the newer watermark. Returns whether the store recorded it. A stop
+    /// it decides on runs after it is no longer in flight (stop waits for in-flight checkpoints).
+    @discardableResult
+    private func checkpoint() async -> Bool {
+        while let running = checkpointInFlight {
+            _ = await running.value
+            if checkpointInFlight == running { checkpointInFlight = nil }
+        }
+        guard !isStopped else { return true }
+        let task = Task { await self.performCheckpoint() }
+        checkpointInFlight = task
+        let outcome = await task.value
+        if checkpointInFlight == task { checkpointInFlight = nil }
+        if let (reason, message) = outcome.stop {
+            await stop(reason, message)
+        }
+        return outcome.recorded
+    }
+
+    private struct CheckpointOutcome {
+        var recorded: Bool
+        var stop: (ErrorCode, String)?
+    }
+
+    /// Bills accepted audio, takes a new reservation from the license's shared balance, renews
+    /// the lease, refreshes and pushes the quota, and decides whether the license still allows
+    /// the stream.
+    private func performCheckpoint() async -> CheckpointOutcome {
         let now = environment.clock.now()
         let result: CheckpointResult
         do {
             result = try await environment.store.checkpointStreamSession(
                 id: id, acceptedMs: meter.acceptedMs, lastSequence: meter.lastSequence,
-                leaseTTL: environment.leaseTTL, now: now)
+                reserveMs: environment.settings.reservationMs, leaseTTL: environment.leaseTTL, now: now)
         } catch {
-            // The next tick retries; checkpoints are idempotent by their watermark.
+            // The next tick retries; checkpoints are idempotent by their watermark. Meanwhile
+            // the session forwards nothing beyond the reservation it already holds.
             environment.logger.error("checkpoint failed", metadata: ["session": "\(id)", "error": "\(error)"])
-            return
+            return CheckpointOutcome(recorded: false)
         }
+        guard !isStopped else { return CheckpointOutcome(recorded: true) }
         billedMs = result.billedMs
+        allowanceMicroseconds = (result.billedMs + result.reservedMs) * 1000
+        exhaustionCode = result.limitedBy
         guard let license = result.license, let quota = result.quota else {
-            await stop(.licenseRevoked, "The license was deleted.")
-            return
+            return CheckpointOutcome(recorded: true, stop: (.licenseNotFound, "The license was deleted."))
         }
         self.quota = quota
-        stopAtMs = result.billedMs + result.remainingMs
-        exhaustionCode = license.remainingMs <= result.remainingMs ? .minutesExhausted : .dailyLimitReached
         warning = QuotaWarning.level(for: quota)
         if let refusal = Self.stopReason(license: license, now: now) {
-            await stop(refusal.0, refusal.1)
-            return
+            return CheckpointOutcome(recorded: true, stop: refusal)
+        }
+        guard result.leaseHeld else {
+            return CheckpointOutcome(recorded: true, stop: (.leaseLost, "The session's lease was released or lapsed."))
+        }
+        guard license.ipAllowlist.allows(connectedIP) else {
+            return CheckpointOutcome(
+                recorded: true, stop: (.ipNotAllowed, "This address is no longer allowed to use the license."))
         }
         send(.quota(QuotaMessage(quota: quota, warning: warning, sessionBilledMs: billedMs, provider: provider)))
         sendAck()
-        if meter.acceptedMs >= stopAtMs {
-            await stop(exhaustionCode, "No time is left on this license.")
+        if result.reservedMs == 0 {
+            return CheckpointOutcome(recorded: true, stop: (exhaustionCode, StreamStopSentence.exhausted(exhaustionCode)))
         }
+        return CheckpointOutcome(recorded: true)
     }
 
+    /// The license's own state ends a live stream (and refuses a stream or resume) as it
+    /// refuses admission: one rule, `AdmissionPolicy.stateRefusal`.
     static func stopReason(license: License, now: Date) -> (ErrorCode, String)? {
-        switch license.status {
-        case .revoked: return (.licenseRevoked, "The license was revoked.")
-        case .suspended: return (.licenseSuspended, "The license was suspended.")
-        case .active: break
-        }
-        if let expiresAt = license.expiresAt, now >= expiresAt { return (.licenseExpired, "The license expired.") }
-        return nil
+        AdmissionPolicy.stateRefusal(license, now: now).map { ($0, StreamStopSentence.licenseState($0)) }
     }
 
     // MARK: Outbound
@@ -291,7 +402,7 @@ actor StreamSession {
     private func sendAck() {
         framesSinceAck = 0
         guard meter.lastSequence >= 0 else { return }
-        send(.ack(AckMessage(lastSequence: meter.nextSequence &- 1, billedMs: billedMs)))
+        send(.ack(AckMessage(lastSequence: UInt32(clamping: meter.lastSequence), billedMs: billedMs)))
     }
 
     private func send(_ message: ControlMessage) {
@@ -310,16 +421,18 @@ actor StreamSession {
         isStopped = true
         let usage = await providerSession.finish()
         await eventPump?.value
+        if let running = checkpointInFlight { _ = await running.value }
         // The final bill and the lease release must happen even when the caller's task is being
         // cancelled (the ticker, a closing socket): run them in a task of their own.
         let (store, clock, ttl, accepted, last, id) = (
             environment.store, environment.clock, environment.leaseTTL, meter.acceptedMs, meter.lastSequence, self.id)
-        let closing = Task { () throws -> Int64 in
+        let closing = Task { () throws -> CheckpointResult in
             let now = clock.now()
+            // Reserving nothing gives the session's reservation back to the license.
             let result = try await store.checkpointStreamSession(
-                id: id, acceptedMs: accepted, lastSequence: last, leaseTTL: ttl, now: now)
+                id: id, acceptedMs: accepted, lastSequence: last, reserveMs: 0, leaseTTL: ttl, now: now)
             try await store.closeStreamSession(id: id, reason: reason, now: now)
-            return result.billedMs
+            return result
         }
         // The provider's own account is kept beside the bill; failing to record it changes no bill.
         Task { [logger = environment.logger] in
@@ -330,13 +443,21 @@ actor StreamSession {
             }
         }
         do {
-            billedMs = try await closing.value
+            let final = try await closing.value
+            billedMs = final.billedMs
+            if let quota = final.quota {
+                // The last figures, so the page ends on the real balance (and `exhausted` is pushed).
+                self.quota = quota
+                warning = QuotaWarning.level(for: quota)
+                send(.quota(QuotaMessage(quota: quota, warning: warning, sessionBilledMs: billedMs, provider: provider)))
+            }
         } catch {
             environment.logger.error("closing session failed", metadata: ["session": "\(id)", "error": "\(error)"])
         }
         environment.logger.info("stream stopped", metadata: [
             "session": "\(id)", "reason": "\(reason)", "billed_ms": "\(billedMs)", "provider_ms": "\(usage.audioMs)",
         ])
+        sendAck()
         send(.stopped(StoppedMessage(sessionID: id, reason: reason, message: message, billedMs: billedMs)))
         outbound?.finish()
         outbound = nil

@@ -47,17 +47,23 @@ public struct StreamSessionRecord: Sendable, Equatable, Codable {
     }
 }
 
-/// What a checkpoint did, and what the license has left afterwards.
+/// What a checkpoint did, and what the session may do until the next one.
 public struct CheckpointResult: Sendable, Equatable {
     /// The session's billed total after this checkpoint.
     public var billedMs: Int64
     /// Milliseconds this checkpoint added (0 when replayed or nothing new).
     public var appliedMs: Int64
-    /// The license's remaining time, the daily allowance included, after the checkpoint.
-    public var remainingMs: Int64
+    /// Audio the session may accept beyond `billedMs` before it checkpoints again: its share of
+    /// the license's balance, which no other session can spend meanwhile.
+    public var reservedMs: Int64
+    /// What binds the reservation when it is smaller than asked for.
+    public var limitedBy: ErrorCode
     /// True when this checkpoint was the session's first audio and counted it as a session.
     public var countedSession: Bool
     /// The license after the checkpoint (nil when it was deleted meanwhile).
     public var license: License?
     public var quota: QuotaSnapshot?
+    /// False when the session's lease no longer exists (released or lapsed) or the session was
+    /// closed elsewhere: the session must stop.
+    public var leaseHeld: Bool
 }

@@ -18,5 +18,15 @@ public struct StreamSettings: Sendable {
     /// Control messages queued for a slow edge before the newest are dropped.
     public var outboundCapacity = 128
 
+    /// The share of the license's balance a session reserves at each checkpoint: it may forward
+    /// this much audio beyond what is billed before it must ask again (`StreamBudgetPolicy`).
+    public var reservationMs: Int64 = 2_000
+    /// How far a session's audio may run ahead of the wall clock since it opened: the edge's
+    /// 10 s replay buffer plus slack. Faster audio is refused, not forwarded.
+    public var paceAllowanceMs: Int64 = 12_000
+    /// How long a frame may wait for a provider that stopped taking audio before the session
+    /// ends with `provider_timeout` (the socket is not read meanwhile).
+    public var providerStallTimeout: Duration = .seconds(10)
+
     public init() {}
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import NIOCore
@@ -24,7 +25,7 @@ final class StreamTestClient: Sendable {
     private let box = Inbox()
     let connection: Task<WebSocketCloseFrame?, any Error>
 
-    init(port: Int, token: String) {
+    init(port: Int, token: String, forwardedFor: String? = nil) {
         let (stream, outgoing) = AsyncStream<Outgoing>.makeStream()
         self.outgoing = outgoing
         let box = self.box
@@ -32,6 +33,9 @@ final class StreamTestClient: Sendable {
         logger.logLevel = .critical
         var configuration = WebSocketClientConfiguration()
         configuration.additionalHeaders = [.authorization: "Bearer \(token)"]
+        if let forwardedFor, let name = HTTPField.Name("X-Forwarded-For") {
+            configuration.additionalHeaders[name] = forwardedFor
+        }
         connection = Task {
             defer { box.closed.withLock { $0 = true } }
             return try await WebSocketClient.connect(url: "ws://localhost:\(port)/v1/stream", configuration: configuration, logger: logger) { inbound, outbound, _ in
@@ -112,11 +116,13 @@ final class StreamTestClient: Sendable {
 
 extension LiveCentral {
     /// Admission, then a connected stream client that has sent `start` and seen `started`.
-    func openStream(key: String, device: String = "device-1", source: String = "zh", target: String? = "en") async throws -> (StreamTestClient, StartedMessage) {
-        let admitted = try await admit(key: key, device: device)
+    func openStream(
+        key: String, device: String = "device-1", source: String = "zh", target: String? = "en", from ip: String? = nil
+    ) async throws -> (StreamTestClient, StartedMessage) {
+        let admitted = try await admit(key: key, device: device, from: ip)
         try #require(admitted.status == .created, "\(admitted.text)")
         let token = try #require(try admitted.json()["stream_token"] as? String)
-        let client = StreamTestClient(port: port, token: token)
+        let client = StreamTestClient(port: port, token: token, forwardedFor: ip)
         client.start(source: source, target: target)
         let started = try #require(await client.started(), "no started message: \(client.messages)")
         return (client, started)

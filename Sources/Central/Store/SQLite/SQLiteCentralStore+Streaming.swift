@@ -19,54 +19,73 @@ extension SQLiteCentralStore {
     }
 
     public func checkpointStreamSession(
-        id: String, acceptedMs: Int64, lastSequence: Int64, leaseTTL: TimeInterval, now: Date
+        id: String, acceptedMs: Int64, lastSequence: Int64, reserveMs: Int64, leaseTTL: TimeInterval, now: Date
     ) async throws -> CheckpointResult {
         let nowMs = Milliseconds.from(now)
         return try await pool.write { db in
             guard let session = try Row.fetchOne(
-                try db.cachedStatement(sql: "SELECT license_id, lease_id, billed_ms, first_audio_at FROM stream_sessions WHERE id = ?"),
+                try db.cachedStatement(sql: """
+                    SELECT license_id, lease_id, billed_ms, reserved_ms, first_audio_at, status FROM stream_sessions WHERE id = ?
+                    """),
                 arguments: [id])
             else { throw StoreError.corruptRow("no stream session \(id)") }
             let licenseID: String = session["license_id"]
             let billed: Int64 = session["billed_ms"]
+            let live = (session["status"] as String) == StreamSessionRecord.Status.live.rawValue
             var countedSession = false
             if acceptedMs > 0, (session["first_audio_at"] as Int64?) == nil {
                 countedSession = try Self.countSessionStart(db, licenseID: licenseID, sessionID: id, now: now)
                 try db.cachedStatement(sql: "UPDATE stream_sessions SET first_audio_at = ? WHERE id = ?")
                     .execute(arguments: [nowMs, id])
             }
-            try db.cachedStatement(sql: "UPDATE leases SET expires_at = ? WHERE id = ?")
-                .execute(arguments: [Milliseconds.from(now.addingTimeInterval(leaseTTL)), session["lease_id"] as String])
-            guard var license = try Self.license(db, id: licenseID) else {
-                // Deleted while streaming: nothing more is billed, and the caller stops the stream.
-                return CheckpointResult(billedMs: billed, appliedMs: 0, remainingMs: 0, countedSession: countedSession, license: nil, quota: nil)
+            // Only a lease that still exists is renewed: a released or lapsed one is not revived.
+            try db.cachedStatement(sql: "UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?")
+                .execute(arguments: [Milliseconds.from(now.addingTimeInterval(leaseTTL)), session["lease_id"] as String, nowMs])
+            let leaseHeld = db.changesCount > 0
+            // A deleted license is still billed for what was forwarded; it just grants nothing more.
+            guard var license = try Self.license(db, id: licenseID, includingDeleted: true) else {
+                throw StoreError.corruptRow("stream session \(id) names no license")
             }
-            var applied: Int64 = 0
-            var used = license.usedMs
+            let deleted = try Bool.fetchOne(
+                try db.cachedStatement(sql: "SELECT deleted_at IS NOT NULL FROM licenses WHERE id = ?"),
+                arguments: [licenseID]) ?? true
+            let others = try Int64.fetchOne(
+                try db.cachedStatement(sql: """
+                    SELECT COALESCE(SUM(reserved_ms), 0) FROM stream_sessions
+                    WHERE license_id = ? AND status = 'live' AND id <> ?
+                    """),
+                arguments: [licenseID, id]) ?? 0
+            let today = UTCDay(containing: now)
+            let usedTodayBefore = try Self.usedMs(db, licenseID: licenseID, day: today)
+            let mayStream = live && leaseHeld && !deleted && StreamSession.stopReason(license: license, now: now) == nil
+            let budget = StreamBudgetPolicy.decide(
+                license: license, usedTodayMs: usedTodayBefore, unbilledMs: max(0, acceptedMs - billed),
+                heldMs: session["reserved_ms"], othersReservedMs: others, wantedMs: mayStream ? reserveMs : 0)
             let delta = acceptedMs - billed
-            if delta > 0 {
-                applied = min(delta, max(0, license.limitMs - license.usedMs))
-                used += applied
+            if delta > 0, budget.billMs > 0 {
+                let used = license.usedMs + budget.billMs
                 try db.cachedStatement(sql: "UPDATE licenses SET used_ms = ?, last_used_at = ? WHERE id = ?")
                     .execute(arguments: [used, nowMs, licenseID])
                 // The key names the watermark this debit reaches, so it is unique per session and amount.
                 try Self.appendLedger(
-                    db, licenseID: licenseID, sessionID: id, kind: .debit, requestedMs: delta, amountMs: applied,
+                    db, licenseID: licenseID, sessionID: id, kind: .debit, requestedMs: delta, amountMs: budget.billMs,
                     balanceBefore: license.limitMs - license.usedMs, balanceAfter: license.limitMs - used,
-                    reason: "metered_audio", idempotencyKey: "stream:\(id):upto:\(billed + delta)", now: now)
+                    reason: "metered_audio", idempotencyKey: "stream:\(id):upto:\(billed + budget.billMs)", now: now)
+                license.usedMs = used
             }
             try db.cachedStatement(sql: """
-                UPDATE stream_sessions SET billed_ms = ?, last_sequence = MAX(last_sequence, ?), last_checkpoint_at = ?
+                UPDATE stream_sessions SET billed_ms = ?, reserved_ms = ?, last_sequence = MAX(last_sequence, ?),
+                    last_checkpoint_at = ?
                 WHERE id = ?
-                """).execute(arguments: [billed + applied, lastSequence, nowMs, id])
-            license.usedMs = used
-            let usedToday = try Self.usedMs(db, licenseID: licenseID, day: UTCDay(containing: now))
-            var remaining = license.remainingMs
-            if let cap = license.dailyCapMs { remaining = min(remaining, max(0, cap - usedToday)) }
-            let quota = license.quota(usedTodayMs: usedToday, activeLeases: try Self.activeLeaseCount(db, licenseID: licenseID, now: now))
+                """).execute(arguments: [billed + (delta > 0 ? budget.billMs : 0), budget.reservedMs, lastSequence, nowMs, id])
+            let applied = delta > 0 ? budget.billMs : 0
+            let usedToday = usedTodayBefore + applied
+            let quota = license.quota(
+                usedTodayMs: usedToday, activeLeases: try Self.activeSessionCount(db, licenseID: licenseID, now: now), now: now)
             return CheckpointResult(
-                billedMs: billed + applied, appliedMs: applied, remainingMs: remaining, countedSession: countedSession,
-                license: license, quota: quota)
+                billedMs: billed + applied, appliedMs: applied,
+                reservedMs: budget.reservedMs, limitedBy: budget.limitedBy, countedSession: countedSession,
+                license: deleted ? nil : license, quota: deleted ? nil : quota, leaseHeld: leaseHeld && live)
         }
     }
 
@@ -74,7 +93,7 @@ extension SQLiteCentralStore {
         try await pool.write { db in
             let leaseID = try String.fetchOne(db, sql: "SELECT lease_id FROM stream_sessions WHERE id = ? AND status = 'live'", arguments: [id])
             try db.execute(
-                sql: "UPDATE stream_sessions SET status = 'closed', ended_at = ?, stop_reason = ? WHERE id = ? AND status = 'live'",
+                sql: "UPDATE stream_sessions SET status = 'closed', reserved_ms = 0, ended_at = ?, stop_reason = ? WHERE id = ? AND status = 'live'",
                 arguments: [Milliseconds.from(now), reason.rawValue, id])
             if let leaseID {
                 try db.execute(sql: "DELETE FROM leases WHERE id = ?", arguments: [leaseID])
@@ -89,7 +108,7 @@ extension SQLiteCentralStore {
                 try db.execute(sql: "DELETE FROM leases WHERE id = ?", arguments: [leaseID])
             }
             try db.execute(
-                sql: "UPDATE stream_sessions SET status = 'closed', ended_at = COALESCE(last_checkpoint_at, started_at), stop_reason = ? WHERE status = 'live'",
+                sql: "UPDATE stream_sessions SET status = 'closed', reserved_ms = 0, ended_at = COALESCE(last_checkpoint_at, started_at), stop_reason = ? WHERE status = 'live'",
                 arguments: [ErrorCode.serverRestart.rawValue])
             return leaseIDs.count
         }
@@ -98,6 +117,14 @@ extension SQLiteCentralStore {
     public func streamSession(id: String) async throws -> StreamSessionRecord? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM stream_sessions WHERE id = ?", arguments: [id]).map(Self.streamSession)
+        }
+    }
+
+    public func liveStreamSession(leaseID: String) async throws -> StreamSessionRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM stream_sessions WHERE lease_id = ? AND status = 'live'", arguments: [leaseID]
+            ).map(Self.streamSession)
         }
     }
 

@@ -180,7 +180,7 @@ public final class SQLiteCentralStore: CentralStore {
         try await pool.read { db in
             license.quota(
                 usedTodayMs: try Self.usedMs(db, licenseID: license.id, day: UTCDay(containing: now)),
-                activeLeases: try Self.activeLeaseCount(db, licenseID: license.id, now: now))
+                activeLeases: try Self.activeSessionCount(db, licenseID: license.id, now: now), now: now)
         }
     }
 
@@ -204,7 +204,9 @@ public final class SQLiteCentralStore: CentralStore {
                         EXISTS(SELECT 1 FROM license_devices WHERE license_id = ?1 AND fingerprint = ?2) AS bound,
                         (SELECT COUNT(*) FROM license_devices WHERE license_id = ?1) AS devices,
                         (SELECT COALESCE(SUM(used_ms), 0) FROM daily_usage WHERE license_id = ?1 AND day = ?3) AS used_today,
-                        (SELECT COUNT(*) FROM leases WHERE license_id = ?1 AND expires_at > ?4) AS active
+                        (SELECT COUNT(*) FROM leases WHERE license_id = ?1 AND expires_at > ?4)
+                        + (SELECT COUNT(*) FROM stream_sessions s WHERE s.license_id = ?1 AND s.status = 'live'
+                           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.id = s.lease_id AND l.expires_at > ?4)) AS active
                     """),
                 arguments: [license.id, request.deviceFingerprint, UTCDay(containing: now).description, nowMs])
             let deviceIsBound: Bool = counts?["bound"] ?? false
@@ -236,7 +238,7 @@ public final class SQLiteCentralStore: CentralStore {
                     lease.id, lease.licenseID, lease.deviceFingerprint, lease.holder, lease.clientIP, nowMs,
                     Milliseconds.from(lease.expiresAt),
                 ])
-            return .admitted(lease, license.quota(usedTodayMs: facts.usedTodayMs, activeLeases: facts.activeLeases + 1))
+            return .admitted(lease, license.quota(usedTodayMs: facts.usedTodayMs, activeLeases: facts.activeLeases + 1, now: now))
         }
     }
 
@@ -409,11 +411,11 @@ public final class SQLiteCentralStore: CentralStore {
 
     // MARK: Statements shared inside transactions
 
-    static func license(_ db: Database, id: String) throws -> License? {
-        try Row.fetchOne(
-            db, sql: "SELECT \(SQLiteRows.licenseColumns) FROM licenses WHERE id = ? AND deleted_at IS NULL",
-            arguments: [id]
-        ).map(SQLiteRows.license)
+    static func license(_ db: Database, id: String, includingDeleted: Bool = false) throws -> License? {
+        let sql = includingDeleted
+            ? "SELECT \(SQLiteRows.licenseColumns) FROM licenses WHERE id = ?"
+            : "SELECT \(SQLiteRows.licenseColumns) FROM licenses WHERE id = ? AND deleted_at IS NULL"
+        return try Row.fetchOne(try db.cachedStatement(sql: sql), arguments: [id]).map(SQLiteRows.license)
     }
 
     static func license(_ db: Database, keyHash: String) throws -> License? {
@@ -429,11 +431,20 @@ public final class SQLiteCentralStore: CentralStore {
             arguments: [licenseID, day.description]) ?? 0
     }
 
-    static func activeLeaseCount(_ db: Database, licenseID: String, now: Date) throws -> Int {
+    /// Sessions that hold a place under `max_concurrent`: unexpired leases, and live streams
+    /// whatever became of their lease (a stream is never released from under itself).
+    static func activeSessionCount(_ db: Database, licenseID: String, now: Date) throws -> Int {
         try Int.fetchOne(
-            try db.cachedStatement(sql: "SELECT COUNT(*) FROM leases WHERE license_id = ? AND expires_at > ?"),
+            try db.cachedStatement(sql: Self.activeSessionCountSQL),
             arguments: [licenseID, Milliseconds.from(now)]) ?? 0
     }
+
+    /// `?1` license id, `?2` now in ms.
+    static let activeSessionCountSQL = """
+        SELECT (SELECT COUNT(*) FROM leases WHERE license_id = ?1 AND expires_at > ?2)
+             + (SELECT COUNT(*) FROM stream_sessions s WHERE s.license_id = ?1 AND s.status = 'live'
+                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.id = s.lease_id AND l.expires_at > ?2))
+        """
 
     static func appendLedger(
         _ db: Database, licenseID: String, sessionID: String?, kind: LedgerEntry.Kind, requestedMs: Int64,

@@ -168,6 +168,10 @@ enum SQLiteMigrations {
                 ALTER TABLE stream_sessions ADD COLUMN provider_reported_seconds INTEGER;
                 """)
         }
+        migrator.registerMigration("v5_stream_reservations") { db in
+            // The part of the license's balance a live session may still forward (see StreamBudgetPolicy).
+            try db.execute(sql: "ALTER TABLE stream_sessions ADD COLUMN reserved_ms INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }
