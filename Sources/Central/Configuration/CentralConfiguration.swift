@@ -28,6 +28,8 @@ public struct CentralConfiguration: Sendable {
     public var tls: CentralTLS.Files?
     /// Live-stream timings (edge timeout, resume window, …).
     public var stream = StreamSettings()
+    /// HTTP header, body and idle timeouts and request-head size limits.
+    public var http = HTTPConnectionLimits()
 
     public init() {}
 
@@ -96,6 +98,7 @@ public struct CentralConfiguration: Sendable {
         if let window = environment["RESUME_WINDOW_SECONDS"] {
             configuration.stream.resumeWindow = try parseSeconds(window, name: "RESUME_WINDOW_SECONDS")
         }
+        try readHTTPLimits(environment, into: &configuration)
         return configuration
     }
 
@@ -133,6 +136,18 @@ public struct CentralConfiguration: Sendable {
             configuration.providerMasterKey = master
         } else if let file = environment["PROVIDER_MASTER_KEY_FILE"], !file.isEmpty {
             configuration.providerMasterKey = try readSecret(file: file, name: "PROVIDER_MASTER_KEY_FILE")
+        }
+    }
+
+    static func readHTTPLimits(_ environment: [String: String], into configuration: inout CentralConfiguration) throws {
+        if let header = environment["HTTP_HEADER_TIMEOUT_SECONDS"] {
+            configuration.http.headerTimeout = .seconds(try parseSeconds(header, name: "HTTP_HEADER_TIMEOUT_SECONDS"))
+        }
+        if let body = environment["HTTP_BODY_TIMEOUT_SECONDS"] {
+            configuration.http.bodyTimeout = .seconds(try parseSeconds(body, name: "HTTP_BODY_TIMEOUT_SECONDS"))
+        }
+        if let idle = environment["HTTP_IDLE_TIMEOUT_SECONDS"] {
+            configuration.http.idleTimeout = .seconds(try parseSeconds(idle, name: "HTTP_IDLE_TIMEOUT_SECONDS"))
         }
     }
 

@@ -9,6 +9,7 @@ public final class CentralMetrics: Sendable {
         var authFailures: [String: Int] = [:]
         var frames: [String: Int] = [:]
         var streamEvents: [String: Int] = [:]
+        var connectionsShed: [String: Int] = [:]
     }
 
     private let counters = Mutex(Counters())
@@ -47,6 +48,11 @@ public final class CentralMetrics: Sendable {
         counters.withLock { $0.streamEvents["event=\"\(event)\"", default: 0] += 1 }
     }
 
+    /// Connections central closed on its own: header/body/idle timeout, malformed or oversize head.
+    func recordConnectionShed(reason: String) {
+        counters.withLock { $0.connectionsShed["reason=\"\(reason)\"", default: 0] += 1 }
+    }
+
     func render(activeLeases: Int, liveStreams: Int = 0) -> String {
         let snapshot = counters.withLock { $0 }
         var lines: [String] = []
@@ -61,6 +67,10 @@ public final class CentralMetrics: Sendable {
         family("central_admissions_total", "counter", "Admission decisions by result.", snapshot.admissions)
         family("central_auth_failures_total", "counter", "Failed authentications by kind.", snapshot.authFailures)
         family("central_stream_frames_total", "counter", "Audio frames and control messages by outcome.", snapshot.frames)
+        family(
+            "central_http_connections_shed_total", "counter",
+            "Connections central closed itself: header_timeout, body_timeout, idle_timeout, malformed_request, head_too_large.",
+            snapshot.connectionsShed)
         family("central_stream_events_total", "counter", "Stream lifecycle events (started, detached, resumed, stopped_<reason>).", snapshot.streamEvents)
         lines += relayLatency.render(
             name: "central_relay_latency_seconds", help: "Audio frame capture to hand-over to the provider.")

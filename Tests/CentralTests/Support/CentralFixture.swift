@@ -39,6 +39,10 @@ struct CentralFixture {
         configuration.trustedProxies = [CIDRBlock("127.0.0.0/8"), CIDRBlock("::1")].compactMap { $0 }
         // Streams tick fast in tests so checkpoints and timeouts show within test timeouts.
         configuration.stream.tickInterval = .milliseconds(200)
+        // The live test client opens its one connection when the server starts and may sit on it
+        // for a long test: central's HTTP timeouts are tested on their own (ConnectionHygieneTests).
+        configuration.http.headerTimeout = .seconds(600)
+        configuration.http.idleTimeout = .seconds(600)
         configure(&configuration)
         self.configuration = configuration
     }
