@@ -116,3 +116,15 @@ import Testing
         #expect(try await fixture.store.activeLeaseCount(now: Date()) == 0)
     }
 }
+
+/// The relay-latency histogram takes the edge's capture clock at its word: it must survive any value.
+struct LatencyHistogramTests {
+    @Test func hostileCaptureTimesCannotOverflowTheSum() {
+        let histogram = LatencyHistogram()
+        for _ in 0..<10_000 { histogram.record(microseconds: .max) }
+        histogram.record(microseconds: .min)
+        let lines = histogram.render(name: "relay", help: "h")
+        #expect(lines.contains("relay_count 10001"))
+        #expect(lines.contains { $0.hasPrefix("relay_sum ") })
+    }
+}

@@ -15,12 +15,17 @@ final class LatencyHistogram: Sendable {
 
     private let state = Mutex(State())
 
+    /// Values come from the edge's capture clock, so anything is possible: they are clamped to
+    /// an hour and the sum saturates, so no frame can overflow it (a trap would end central).
+    static let maximumMicroseconds: Int64 = 3_600_000_000
+
     func record(microseconds: Int64) {
-        let value = max(0, microseconds)
+        let value = min(max(0, microseconds), Self.maximumMicroseconds)
         let index = Self.bounds.firstIndex { value <= $0 } ?? Self.bounds.count
         state.withLock {
             $0.counts[index] += 1
-            $0.sumMicroseconds += value
+            let (sum, overflow) = $0.sumMicroseconds.addingReportingOverflow(value)
+            $0.sumMicroseconds = overflow ? .max : sum
         }
     }
 
