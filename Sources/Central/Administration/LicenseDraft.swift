@@ -39,7 +39,7 @@ public struct LicenseDraft: Sendable, Equatable {
         devices = try reader.int("devices", max: LicenseLimits.maxCount)
         dailyMinutes = try reader.number("daily_minutes", max: LicenseLimits.maxMinutes)
         ipAllowlist = try LicenseLimits.allowlist(reader)
-        notes = try reader.string("notes", maxLength: LicenseLimits.notesLength)
+        notes = try reader.string("notes", maxLength: LicenseLimits.notesLength, text: .multiline)
         startsAt = try reader.timestamp("starts_at")
         expiryFromFirstUse = try reader.bool("expiry_from_first_use")
         if days == 0 {

@@ -40,7 +40,7 @@ public struct LicensePatch: Sendable, Equatable {
         }
         customerEmail = reader.isNull("customer_email") ? .clear : try LicenseLimits.email(reader).map(Change.set)
         plan = try reader.string("plan", maxLength: LicenseLimits.planLength)
-        notes = try reader.string("notes", maxLength: LicenseLimits.notesLength)
+        notes = try reader.string("notes", maxLength: LicenseLimits.notesLength, text: .multiline)
         minutes = try reader.number("minutes", max: LicenseLimits.maxMinutes)
         sessions = reader.isNull("sessions") ? .clear : try reader.int("sessions", max: LicenseLimits.maxCount).map(Change.set)
         dailyMinutes = reader.isNull("daily_minutes")

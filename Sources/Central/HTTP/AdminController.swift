@@ -172,7 +172,7 @@ struct AdminController {
             maxConcurrent: try body.int("max_concurrent", max: LicenseLimits.maxConcurrent, required: true) ?? 0,
             maxDevices: try body.int("max_devices", max: LicenseLimits.maxCount, required: true) ?? 0,
             dailyMinutes: try body.number("daily_minutes", max: LicenseLimits.maxMinutes),
-            description: try body.string("description", maxLength: 500) ?? "")
+            description: try body.string("description", maxLength: 500, text: .multiline) ?? "")
         return try jsonResponse(try await administration(request, context).savePlan(plan))
     }
 }

@@ -16,6 +16,26 @@ public struct RequestValidationError: Error, Equatable, CustomStringConvertible 
     public var description: String { "\(code)\(field.map { " (\($0))" } ?? ""): \(message)" }
 }
 
+/// What a text field may hold.
+public enum TextKind: Sendable {
+    /// A name, an id, an address: one line, no control characters.
+    case line
+    /// Free text (notes, descriptions): line breaks and tabs allowed, no other control characters.
+    case multiline
+
+    /// C0 and C1 controls and DEL, the line and paragraph separators, and the bidirectional
+    /// embeddings, overrides and isolates that make a name display in an order other than its
+    /// own are refused; free text keeps LF, CR and tab.
+    func allows(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x0D, 0x09: self == .multiline
+        case 0x00...0x1F, 0x7F...0x9F: false
+        case 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: false
+        default: true
+        }
+    }
+}
+
 /// Reads typed fields out of a JSON object, refusing unknown fields, wrong types, over-long
 /// strings and out-of-range numbers with the field's name.
 public struct JSONObjectReader {
@@ -47,12 +67,12 @@ public struct JSONObjectReader {
     /// True when the field is present and explicitly `null` (used by PATCH to clear a value).
     public func isNull(_ key: String) -> Bool { fields[key] == .null }
 
-    public func string(_ key: String, maxLength: Int, required: Bool = false) throws(RequestValidationError) -> String? {
+    public func string(
+        _ key: String, maxLength: Int, required: Bool = false, text kind: TextKind = .line
+    ) throws(RequestValidationError) -> String? {
         guard let value = try present(key, required: required) else { return nil }
         guard case .string(let text) = value else { throw typeError(key, "a string", value) }
-        guard text.count <= maxLength else {
-            throw RequestValidationError(.stringTooLong, field: key, "Field '\(key)' is longer than \(maxLength) characters.")
-        }
+        try Self.check(text, key: key, maxLength: maxLength, kind: kind, entry: false)
         if required && text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw RequestValidationError(.missingField, field: key, "Field '\(key)' must not be empty.")
         }
@@ -94,9 +114,7 @@ public struct JSONObjectReader {
         var strings: [String] = []
         for item in items {
             guard case .string(let text) = item else { throw typeError(key, "an array of strings", item) }
-            guard text.count <= maxLength else {
-                throw RequestValidationError(.stringTooLong, field: key, "An entry of '\(key)' is longer than \(maxLength) characters.")
-            }
+            try Self.check(text, key: key, maxLength: maxLength, kind: .line, entry: true)
             strings.append(text)
         }
         return strings
@@ -108,6 +126,26 @@ public struct JSONObjectReader {
             throw RequestValidationError(.invalidValue, field: key, "Field '\(key)' must be an ISO 8601 timestamp.")
         }
         return date
+    }
+
+    /// Characters are what a reader sees (grapheme clusters); one of them can hold any number of
+    /// bytes (a letter and 20 000 combining accents), so the UTF-8 size is bounded too, at four
+    /// bytes a character: the most a character of plain text needs.
+    static func check(_ text: String, key: String, maxLength: Int, kind: TextKind, entry: Bool) throws(RequestValidationError) {
+        let subject = entry ? "An entry of '\(key)'" : "Field '\(key)'"
+        guard text.utf8.count <= maxLength * 4 else {
+            throw RequestValidationError(.stringTooLong, field: key, "\(subject) is longer than \(maxLength * 4) bytes of UTF-8.")
+        }
+        guard text.count <= maxLength else {
+            throw RequestValidationError(.stringTooLong, field: key, "\(subject) is longer than \(maxLength) characters.")
+        }
+        if text.unicodeScalars.contains(where: { !kind.allows($0) }) {
+            throw RequestValidationError(
+                .invalidValue, field: key,
+                kind == .line
+                    ? "\(subject) must not contain control characters (line breaks, tabs, escapes, direction overrides)."
+                    : "\(subject) must not contain control characters other than line breaks and tabs.")
+        }
     }
 
     /// nil when absent or null (unless required).
