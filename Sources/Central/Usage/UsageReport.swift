@@ -104,11 +104,18 @@ public struct UsageReport: Sendable, Equatable, Codable {
 }
 
 enum CSV {
+    /// One RFC 4180 cell that no spreadsheet runs as a formula. Read as Unicode scalars, not
+    /// Characters: "\r\n" is a single Character in Swift, so a Character test misses a leading
+    /// CR and never sees a lone CR or LF.
     static func field(_ text: String) -> String {
-        // Leading =, +, -, @ would be run as formulas by spreadsheets; quote-prefix them.
         var value = text
-        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-        guard value.contains(where: { ",\"\r\n".contains($0) }) else { return value }
+        // =, +, -, @, tab and CR (and the full-width =, +, -, @ some spreadsheets also accept)
+        // start a formula: prefix a quote so the cell stays text (OWASP "CSV injection").
+        if let first = value.unicodeScalars.first, formulaStarts.contains(first) { value = "'" + value }
+        guard value.unicodeScalars.contains(where: { needsQuoting.contains($0) }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\u{FF1D}", "\u{FF0B}", "\u{FF0D}", "\u{FF20}"]
+    private static let needsQuoting: Set<Unicode.Scalar> = [",", "\"", "\r", "\n"]
 }
