@@ -28,7 +28,7 @@ XDG_CONFIG_HOME="$WORK" LICENSE_KEY="$KEY" CENTRAL_URL=http://127.0.0.1:18480 ED
 EDGE_PID=$!
 for _ in $(seq 1 100); do curl -fsS http://127.0.0.1:18400/api/status >/dev/null 2>&1 && break; sleep 0.1; done
 IDLE_RSS=$(awk '/VmRSS/ {print $2}' /proc/$EDGE_PID/status)
-curl -fsS -X POST http://127.0.0.1:18400/api/translation/start -d '{"source_language":"en","target_language":"zh"}' >/dev/null
+curl -fsS -X POST -H 'Content-Type: application/json' http://127.0.0.1:18400/api/translation/start -d '{"source_language":"en","target_language":"zh"}' >/dev/null
 sleep 3
 
 ticks() { awk '{print $14 + $15}' /proc/$EDGE_PID/stat; }
@@ -38,7 +38,7 @@ sleep "$DURATION"
 T1=$(ticks); S1=$(date +%s.%N)
 RSS=$(awk '/VmRSS/ {print $2}' /proc/$EDGE_PID/status)
 STATUS=$(curl -fsS http://127.0.0.1:18400/api/status)
-curl -fsS -X POST http://127.0.0.1:18400/api/translation/stop >/dev/null || true
+curl -fsS -X POST -H 'Content-Type: application/json' http://127.0.0.1:18400/api/translation/stop >/dev/null || true
 
 awk -v t0="$T0" -v t1="$T1" -v s0="$S0" -v s1="$S1" -v hz="$HZ" -v rss="$RSS" -v idle="$IDLE_RSS" 'BEGIN {
   printf "edge CPU while streaming one stream: %.2f %% of one core over %.1f s\n", (t1 - t0) / hz / (s1 - s0) * 100, s1 - s0

@@ -40,6 +40,8 @@ public actor TranslationController {
         case alreadyStreaming
         case notStreaming
         case encoder(String)
+        /// The start named a device the edge does not offer (see `CaptureDeviceChoice`).
+        case invalidDevice
     }
 
     // MARK: Page side
@@ -113,7 +115,7 @@ public actor TranslationController {
     }
 
     /// The device name that selects the page's own microphone.
-    public static let browserDevice = "browser"
+    public static let browserDevice = CaptureDeviceChoice.browserName
     /// 20 ms of 16 kHz mono S16LE.
     public static let browserFrameBytes = 640
     /// The largest /ws binary message: one second of audio.
@@ -146,7 +148,11 @@ public actor TranslationController {
 
     // MARK: Control
 
+    /// `device`: nil for the configured AUDIO_DEVICE, `browser`, `default`, or a name from
+    /// `devices()`; anything else throws `invalidDevice` before central or ALSA hear of it.
     public func start(sourceLanguage: String, targetLanguage: String?, device: String?) async throws {
+        guard let choice = CaptureDeviceChoice.choose(requested: device, configured: configuration.audioDevice, enumerate: { audio.devices() })
+        else { throw ControlError.invalidDevice }
         if let link, case .streaming = await link.currentState { throw ControlError.alreadyStreaming }
         if link != nil, status.link == "connecting" || status.link == "reconnecting" { throw ControlError.alreadyStreaming }
         let settings = configuration.opus
@@ -175,13 +181,14 @@ public actor TranslationController {
         // replaced: then no capture may start for it.
         guard self.link === link, status.link != "stopped" else { return }
         let capture: AudioCapture
-        if device == Self.browserDevice {
+        switch choice {
+        case .browser:
             capture = AudioCapture(capacity: 25)
             capture.setState(.capturing)
             browserCapture = capture
             status.audioSource = "browser"
-        } else {
-            capture = audio.capture(device: device ?? configuration.audioDevice, sampleRate: Int(settings.sampleRate))
+        case .alsa(let trustedName):
+            capture = audio.capture(device: trustedName, sampleRate: Int(settings.sampleRate))
             status.audioSource = "alsa"
         }
         self.capture = capture

@@ -28,7 +28,7 @@ import Testing
             let app = LocalAPI.buildApplication(configuration: configuration, controller: controller, logger: Logger(label: "edge"))
             try await app.test(.live) { edge in
                 let port = try #require(edge.port)
-                try await body(edge, port, [EdgeLocalAPITests.origin: "http://localhost:\(port)"], controller)
+                try await body(edge, port, [EdgeLocalAPITests.origin: "http://localhost:\(port)", .contentType: "application/json"], controller)
             }
         }
     }

@@ -18,6 +18,7 @@ import Testing
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Origin", value: origin)
+        request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: #"{"source_language":"en","target_language":"zh"}"#))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 16)))

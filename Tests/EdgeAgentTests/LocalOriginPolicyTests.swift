@@ -1,5 +1,6 @@
 @testable import EdgeAgent
 import Protocol
+import Foundation
 import Testing
 
 @Suite struct LocalOriginPolicyTests {
@@ -33,5 +34,48 @@ import Testing
         policy.serving(on: 43_210)
         #expect(policy.check(host: "localhost:43210", origin: "http://localhost:43210") == .allowed)
         #expect(policy.check(host: "localhost:43210", origin: "http://localhost:3000") != .allowed)
+    }
+}
+
+/// The one spelling of a path the gate lets through to the router.
+@Suite struct LocalRequestPathTests {
+    @Test func canonicalPathsPass() {
+        for path in ["/", "/api/status", "/api/translation/start", "/ws", "/js/app.js", "/css/app.css", "/index.html", "/a-b_c~d.e"] {
+            #expect(LocalRequestPath.isCanonical(path), "\(path)")
+        }
+    }
+
+    @Test func everyOtherSpellingIsRefused() {
+        for path in [
+            "", "api/status", "//api/status", "/api//status", "/api/status/", "/./api/status", "/api/./status", "/x/../api/status",
+            "/api/..", "/.", "/..", "/%2e/api/status", "/api%2Fstatus", "/api%2fstatus", "/%61pi/status", "/api/status%00",
+            "/api/status;x", "/api/status#x", "/api/st atus", "/api/stätus", "/api\\status", "*",
+        ] {
+            #expect(!LocalRequestPath.isCanonical(path), "\(path)")
+        }
+    }
+
+    @Test func staticAssetsAreThePagesFilesUnderTheirOwnPaths() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("js"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        for file in ["index.html", "js/app.js", "js/odd name.js"] {
+            try Data("x".utf8).write(to: root.appendingPathComponent(file))
+        }
+        #expect(LocalRequestPath.staticAssets(under: root.path) == ["/", "/index.html", "/js/app.js"])
+    }
+}
+
+@Suite struct JSONContentTypeTests {
+    @Test func onlyOneApplicationJSONTypePasses() {
+        for value in ["application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;charset=UTF-8"] {
+            #expect(LocalRequestGate.isJSON([value]), "\(value)")
+        }
+        for values in [
+            [], [""], ["text/plain"], ["text/plain;charset=UTF-8"], ["application/x-www-form-urlencoded"], ["multipart/form-data; boundary=x"],
+            ["application/jsonp"], ["application/json-seq"], ["text/json"], ["application/json", "text/plain"], ["text/plain; application/json"],
+        ] {
+            #expect(!LocalRequestGate.isJSON(values), "\(values)")
+        }
     }
 }

@@ -13,14 +13,17 @@ public enum LocalAPI {
     ) -> some ApplicationProtocol {
         let router = Router(context: LocalRequestContext.self)
         let policy = LocalOriginPolicy(port: configuration.port, hostName: configuration.hostName)
-        router.add(middleware: LocalOriginMiddleware(policy: policy))
-        if let web = Bundle.module.resourceURL?.appendingPathComponent("Web").path {
+        let web = Bundle.module.resourceURL?.appendingPathComponent("Web").path
+        router.add(middleware: LocalRequestGate(policy: policy, staticAssets: web.map(LocalRequestPath.staticAssets(under:)) ?? []))
+        if let web {
             router.add(middleware: FileMiddleware(web, searchForIndexHtml: true, logger: logger))
         }
         addRoutes(to: router, controller: controller)
         router.ws("/ws") { request, _ in
-            // The middleware already refused foreign origins; this covers upgrades it did not see.
+            // The gate already refused foreign hosts, origins and other spellings; checked again
+            // here so the upgrade never depends on middleware order alone.
             policy.check(host: request.head.authority, origins: request.headers[values: .origin]) == .allowed
+                && LocalRequestPath.isCanonical(request.uri.path)
                 ? .upgrade([:]) : .dontUpgrade
         } onUpgrade: { inbound, outbound, _ in
             let (id, events) = await controller.subscribe()
@@ -86,6 +89,8 @@ public enum LocalAPI {
                 return refusal(failure)
             } catch TranslationController.ControlError.alreadyStreaming {
                 return error(.conflict, .alreadyStreaming, "A translation is already running; stop it first.")
+            } catch TranslationController.ControlError.invalidDevice {
+                return error(.badRequest, .invalidDevice, "Choose a device from GET /api/devices, \"default\", the configured AUDIO_DEVICE, or \"browser\".")
             } catch {
                 return LocalAPI.error(.internalServerError, .internalError, "\(error)")
             }

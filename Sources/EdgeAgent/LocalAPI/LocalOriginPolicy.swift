@@ -5,6 +5,7 @@ import Synchronization
 /// Any web page the customer visits can try to reach localhost:3000. The local API and its
 /// WebSocket answer only requests whose Host is this machine (or the configured name) — which
 /// defeats DNS rebinding — and whose Origin, when a browser sends one, is the edge's own page.
+/// `LocalRequestGate` applies it to every request but the page's static files.
 final class LocalOriginPolicy: Sendable {
     let allowedHosts: Set<String>
     /// The port the page is really served on (known once the server listens; EDGE_PORT before).
@@ -81,19 +82,10 @@ extension ErrorCode {
     public static let browserAudioNotExpected = ErrorCode("browser_audio_not_expected")
     /// A browser-microphone message that is not whole 20 ms frames of 16 kHz mono S16LE.
     public static let invalidAudioFrame = ErrorCode("invalid_audio_frame")
-}
-
-/// Applies the policy to every `/api` request and the `/ws` upgrade.
-struct LocalOriginMiddleware: RouterMiddleware {
-    typealias Context = LocalRequestContext
-    let policy: LocalOriginPolicy
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard path.hasPrefix("/api") || path == "/ws" else { return try await next(request, context) }
-        if case .refused(let code, let message) = policy.check(host: request.head.authority, origins: request.headers[values: .origin]) {
-            return LocalAPI.error(.forbidden, code, message)
-        }
-        return try await next(request, context)
-    }
+    /// A path not in its one canonical spelling (`//`, `.`/`..` segments, percent-encoding, a trailing `/`).
+    public static let invalidPath = ErrorCode("invalid_path")
+    /// A state-changing request whose Content-Type is not `application/json`.
+    public static let unsupportedMediaType = ErrorCode("unsupported_media_type")
+    /// A start request naming an audio device the edge does not offer.
+    public static let invalidDevice = ErrorCode("invalid_device")
 }

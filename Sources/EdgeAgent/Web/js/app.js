@@ -323,6 +323,8 @@ async function start(event) {
       mic = null;
       showError(error.code, error.message);
       if (error.code === "already_streaming") loadStatus();
+      // The device went away since the list was read: offer the current list.
+      if (error.code === "invalid_device") loadDevices();
       return;
     }
     const status = await response.json();
@@ -342,6 +344,9 @@ async function start(event) {
   }
 }
 
+// The edge takes state changes only as JSON: a type no foreign page can send without a preflight.
+const STOP_REQUEST = { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" };
+
 async function stop() {
   if (ui.stop.disabled) return;
   // No more audio once the user said stop.
@@ -350,7 +355,7 @@ async function stop() {
   render();
   const seen = app.stateEvents;
   try {
-    const response = await fetch("/api/translation/stop", { method: "POST" });
+    const response = await fetch("/api/translation/stop", STOP_REQUEST);
     if (response.ok) {
       const status = await response.json();
       if (app.stateEvents === seen) applyStatus(status);
@@ -699,7 +704,8 @@ function wire() {
   // audio source is gone). An edge-microphone session carries on.
   window.addEventListener("pagehide", () => {
     if (!app.mic) return;
-    navigator.sendBeacon("/api/translation/stop");
+    // keepalive outlives the page like a beacon, and can carry the JSON type the edge requires.
+    fetch("/api/translation/stop", { ...STOP_REQUEST, keepalive: true }).catch(() => {});
     app.mic.close();
   });
   // Expiry counts down on its own; the quota is re-read while idle (an operator may top up).
