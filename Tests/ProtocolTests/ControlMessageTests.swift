@@ -8,7 +8,7 @@ import Testing
         status: .active, startsAt: Date(timeIntervalSince1970: 1_795_000_000), expiresAt: Date(timeIntervalSince1970: 1_795_604_800),
         secondsUsed: 12.34, secondsLimit: 3600, secondsRemaining: 3587.66, sessionsUsed: 1, sessionsLimit: 10,
         sessionsRemaining: 9, dailyLimitSeconds: nil, dailyRemainingSeconds: nil, concurrentInUse: 1, concurrentLimit: 1)
-    static let quotaJSON = #"{"concurrent_in_use":1,"concurrent_limit":1,"expires_at":"2026-11-25T11:06:40.000Z","seconds_limit":3600,"seconds_remaining":3587.66,"seconds_used":12.34,"sessions_limit":10,"sessions_remaining":9,"sessions_used":1,"starts_at":"2026-11-18T11:06:40.000Z","status":"active"}"#
+    static let quotaJSON = #"{"can_stream":true,"concurrent_in_use":1,"concurrent_limit":1,"expires_at":"2026-11-25T11:06:40.000Z","seconds_limit":3600,"seconds_remaining":3587.66,"seconds_used":12.34,"sessions_limit":10,"sessions_remaining":9,"sessions_used":1,"starts_at":"2026-11-18T11:06:40.000Z","status":"active"}"#
 
     static let goldens: [(ControlMessage, String)] = [
         (.start(StartMessage(sourceLanguage: "zh", targetLanguage: "en", codec: CodecParameters(), resumeSessionID: nil)),

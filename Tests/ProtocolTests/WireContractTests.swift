@@ -42,7 +42,21 @@ import Testing
             secondsLimit: 3600, secondsRemaining: 3598.5, sessionsUsed: 1, sessionsLimit: 10, sessionsRemaining: 9,
             dailyLimitSeconds: nil, dailyRemainingSeconds: nil, concurrentInUse: 0, concurrentLimit: 1)
         let text = String(decoding: try WireCoding.encoder().encode(quota), as: UTF8.self)
-        #expect(text == #"{"concurrent_in_use":0,"concurrent_limit":1,"seconds_limit":3600,"seconds_remaining":3598.5,"seconds_used":1.5,"sessions_limit":10,"sessions_remaining":9,"sessions_used":1,"starts_at":"1970-01-01T00:00:00.000Z","status":"active"}"#)
+        #expect(text == #"{"can_stream":true,"concurrent_in_use":0,"concurrent_limit":1,"seconds_limit":3600,"seconds_remaining":3598.5,"seconds_used":1.5,"sessions_limit":10,"sessions_remaining":9,"sessions_used":1,"starts_at":"1970-01-01T00:00:00.000Z","status":"active"}"#)
         #expect(try WireCoding.decoder().decode(QuotaSnapshot.self, from: Data(text.utf8)) == quota)
+    }
+
+    /// "active" with nothing left says that it cannot stream, and why; an older central's
+    /// quota without the fields still decodes.
+    @Test func aBlockedQuotaSaysWhy() throws {
+        let quota = QuotaSnapshot(
+            status: .active, startsAt: nil, expiresAt: nil, secondsUsed: 60, secondsLimit: 60, secondsRemaining: 0,
+            sessionsUsed: 1, sessionsLimit: nil, sessionsRemaining: nil, dailyLimitSeconds: nil,
+            dailyRemainingSeconds: nil, concurrentInUse: 0, concurrentLimit: 1, blockedBy: .minutesExhausted)
+        let text = String(decoding: try WireCoding.encoder().encode(quota), as: UTF8.self)
+        #expect(text == #"{"blocked_by":"minutes_exhausted","can_stream":false,"concurrent_in_use":0,"concurrent_limit":1,"seconds_limit":60,"seconds_remaining":0,"seconds_used":60,"sessions_used":1,"status":"active"}"#)
+        #expect(try WireCoding.decoder().decode(QuotaSnapshot.self, from: Data(text.utf8)) == quota)
+        let older = #"{"concurrent_in_use":0,"concurrent_limit":1,"seconds_limit":60,"seconds_remaining":0,"seconds_used":60,"sessions_used":1,"status":"active"}"#
+        #expect(try WireCoding.decoder().decode(QuotaSnapshot.self, from: Data(older.utf8)).blockedBy == nil)
     }
 }

@@ -38,8 +38,8 @@ public func buildApplication(
     let vault = keyVault ?? ProviderKeyVault(store: store, cipher: nil, clock: clock, logger: logger)
 
     let router = Router(context: CentralRequestContext.self)
-    // Method and path only: headers carry license keys and the admin token.
-    router.add(middleware: LogRequestsMiddleware(.debug, includeHeaders: .none))
+    // Method, path, query parameter names and status only: queries and headers carry keys and tokens.
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: ErrorResponseMiddleware())
     OpsController(services: services, registry: registry).addRoutes(to: router)
@@ -66,6 +66,8 @@ public func buildApplication(
         // Sessions a crash left open are billed up to their last checkpoint; their leases go.
         let settled = try await store.settleOpenStreamSessions(now: clock.now())
         if settled > 0 { logger.notice("settled sessions left open by a previous run", metadata: ["count": "\(settled)"]) }
+        // The same series as live stops, so a dashboard sees sessions a crash ended.
+        for _ in 0..<settled { services.metrics.recordStreamEvent("stopped_\(ErrorCode.serverRestart.rawValue)") }
     }
     return app
 }

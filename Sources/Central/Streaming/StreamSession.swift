@@ -69,27 +69,20 @@ actor StreamSession {
             throw ProtocolError(.invalidMessage, "start: only mono Opus is supported")
         }
         let now = environment.clock.now()
-        let providerSession: any SpeechProviderSession
-        do {
-            providerSession = try await provider.openSession(ProviderSessionConfiguration(
-                sessionID: ticket.sessionID, sourceLanguage: start.sourceLanguage, targetLanguage: start.targetLanguage,
-                codec: start.codec))
-        } catch let error as ProviderError {
-            throw ProtocolError(error.code, error.message)
-        }
+        // The store first: the session record, its lease and its first reservation decide
+        // whether it may stream at all, before a provider task (which the vendor pays for) opens.
+        try await environment.store.openStreamSession(StreamSessionRecord(
+            id: ticket.sessionID, licenseID: ticket.licenseID, leaseID: ticket.leaseID,
+            deviceFingerprint: ticket.deviceFingerprint, clientIP: ticket.clientIP, provider: provider.info.name,
+            sourceLanguage: start.sourceLanguage, targetLanguage: start.targetLanguage, status: .live, startedAt: now,
+            firstAudioAt: nil, lastCheckpointAt: nil, billedMs: 0, lastSequence: -1, endedAt: nil, stopReason: nil))
         let first: CheckpointResult
         do {
-            try await environment.store.openStreamSession(StreamSessionRecord(
-                id: ticket.sessionID, licenseID: ticket.licenseID, leaseID: ticket.leaseID,
-                deviceFingerprint: ticket.deviceFingerprint, clientIP: ticket.clientIP, provider: provider.info.name,
-                sourceLanguage: start.sourceLanguage, targetLanguage: start.targetLanguage, status: .live, startedAt: now,
-                firstAudioAt: nil, lastCheckpointAt: nil, billedMs: 0, lastSequence: -1, endedAt: nil, stopReason: nil))
             first = try await environment.store.checkpointStreamSession(
                 id: ticket.sessionID, acceptedMs: 0, lastSequence: -1, reserveMs: environment.settings.reservationMs,
                 leaseTTL: environment.leaseTTL, now: now)
         } catch {
-            // The provider task is already open: close it, or it outlives the refused start.
-            providerSession.cancel()
+            try? await environment.store.closeStreamSession(id: ticket.sessionID, reason: .internalError, now: now)
             throw error
         }
         let refusal: ProtocolError? = if first.quota == nil {
@@ -102,9 +95,20 @@ actor StreamSession {
             nil
         }
         guard let quota = first.quota, refusal == nil else {
-            providerSession.cancel()
             let error = refusal ?? ProtocolError(.internalError, "The session could not be opened.")
             try await environment.store.closeStreamSession(id: ticket.sessionID, reason: error.code, now: now)
+            throw error
+        }
+        let providerSession: any SpeechProviderSession
+        do {
+            providerSession = try await provider.openSession(ProviderSessionConfiguration(
+                sessionID: ticket.sessionID, sourceLanguage: start.sourceLanguage, targetLanguage: start.targetLanguage,
+                codec: start.codec))
+        } catch {
+            // The record goes, and its reservation back to the license.
+            let code = (error as? ProviderError)?.code ?? .providerUnavailable
+            try? await environment.store.closeStreamSession(id: ticket.sessionID, reason: code, now: now)
+            if let error = error as? ProviderError { throw ProtocolError(error.code, error.message) }
             throw error
         }
         let session = StreamSession(

@@ -275,6 +275,8 @@ const errors = {
     frame_too_large: "Some audio could not be read by the vendor's server. If the text stops, press Stop and Start again.",
     invalid_opus_packet: "Some audio could not be read by the vendor's server. If the text stops, press Stop and Start again.",
     payload_too_large: "The request was too large. Reload the page and try again.",
+    malformed_request: "The request was not understood. Reload the page and try again.",
+    request_head_too_large: "The request was too large. Reload the page and try again.",
     // Request validation (the page and edge disagree: usually an outdated page).
     malformed_json: "The request was not understood. Reload the page and try again.",
     unknown_field: "The request was not understood. Reload the page and try again.",
@@ -352,6 +354,8 @@ const errors = {
     frame_too_large: "部分音频无法被供应商服务器读取。如果文字停止更新，请先停止再重新开始。",
     invalid_opus_packet: "部分音频无法被供应商服务器读取。如果文字停止更新，请先停止再重新开始。",
     payload_too_large: "请求过大。请刷新页面后重试。",
+    malformed_request: "请求无法识别。请刷新页面后重试。",
+    request_head_too_large: "请求过大。请刷新页面后重试。",
     malformed_json: "请求无法识别。请刷新页面后重试。",
     unknown_field: "请求无法识别。请刷新页面后重试。",
     missing_field: "请求无法识别。请刷新页面后重试。",
