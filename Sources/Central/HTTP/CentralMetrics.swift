@@ -31,7 +31,7 @@ public final class CentralMetrics: Sendable {
         counters.withLock { $0.authFailures["kind=\"\(kind)\"", default: 0] += 1 }
     }
 
-    /// Audio frames by outcome: accepted, duplicate, gap, rejected, dropped_provider_backpressure, dropped_slow_edge.
+    /// Audio frames by outcome: accepted, duplicate, gap, rejected, provider_backpressure (waited, not dropped), refused_too_fast, dropped_slow_edge.
     func recordFrame(_ outcome: String) {
         counters.withLock { $0.frames["outcome=\"\(outcome)\"", default: 0] += 1 }
     }
