@@ -87,6 +87,14 @@ final class DashScopeProviderSession: SpeechProviderSession {
         ticker.cancel()
     }
 
+    /// Ends the session: the edge gets our code and our sentence, the log gets DashScope's text.
+    private static func end(_ runner: DashScopeTaskRunner, _ failure: DashScopeFailure, logger: Logger) async {
+        logger.error("DashScope session ended", metadata: [
+            "session": "\(runner.configuration.sessionID)", "code": "\(failure.code)", "provider_said": "\(failure.message)",
+        ])
+        await runner.fail(failure.code, ProviderFailureSentence.sentence(for: failure.code))
+    }
+
     /// Runs tasks until the audio ends, failing over between keys and retrying transient errors.
     private static func relay(
         runner: DashScopeTaskRunner, keys: any ProviderKeySource, firstKey: ProviderKeyLease, settings: DashScopeSettings,
@@ -103,7 +111,7 @@ final class DashScopeProviderSession: SpeechProviderSession {
             if candidate == nil { candidate = await keys.checkout(provider: DashScopeSpeechProvider.name) }
             guard let key = candidate else {
                 let failure = lastFailure ?? .transient(.providerUnavailable, "no usable DashScope key")
-                await runner.fail(failure.code, "DashScope: \(failure.message)")
+                await Self.end(runner, failure, logger: logger)
                 return
             }
             next = nil
@@ -134,18 +142,18 @@ final class DashScopeProviderSession: SpeechProviderSession {
                     keyFailures += 1
                     // The next checkout skips the cooled key; give up when none is left.
                     if keyFailures > 16 {
-                        await runner.fail(failure.code, "DashScope: \(failure.message)")
+                        await Self.end(runner, failure, logger: logger)
                         return
                     }
                 case .transient:
                     transientFailures += 1
                     if transientFailures > settings.retries {
-                        await runner.fail(failure.code, "DashScope: \(failure.message)")
+                        await Self.end(runner, failure, logger: logger)
                         return
                     }
                     try? await Task.sleep(for: .milliseconds(250 << min(transientFailures, 4)))
                 case .fatal:
-                    await runner.fail(failure.code, "DashScope: \(failure.message)")
+                    await Self.end(runner, failure, logger: logger)
                     return
                 }
             }
