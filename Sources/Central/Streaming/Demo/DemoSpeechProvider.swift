@@ -11,12 +11,9 @@ public struct DemoSpeechProvider: SpeechProvider {
     public var info: ProviderInfo { ProviderInfo(name: "demo", model: "energy-segmenter", demo: true) }
 
     /// The page offers Gummy's pairs, so switching to DashScope changes nothing for the customer.
+    /// The demo serves exactly these (the protocol's default `supports`): a start outside them is
+    /// refused with `unsupported_language_pair` and close 4003, as DashScope would refuse it.
     public var catalog: LanguageCatalog { LanguageCatalog(provider: info, languages: DashScopeModel.gummyRealtime.languages) }
-
-    public func supports(source: String, target: String?) -> Bool {
-        // The demo transcribes nothing, so it can "serve" any pair honestly.
-        !source.isEmpty && source.count <= 16 && (target?.count ?? 0) <= 16
-    }
 
     public func openSession(_ configuration: ProviderSessionConfiguration) async throws -> any SpeechProviderSession {
         guard let session = DemoProviderSession(configuration: configuration) else {
