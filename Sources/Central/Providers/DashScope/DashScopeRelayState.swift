@@ -9,21 +9,27 @@ final class DashScopeRelayState: Sendable {
     struct Entry {
         var ordinal: Int
         var packet: [UInt8]
+        /// Where the frame begins in the session's audio, and its length, in whole milliseconds
+        /// taken from microsecond positions, so the frames of a session tile it without drift.
         var sessionStartMs: Int
         var durationMs: Int
+        var durationUs: Int64
     }
 
     struct State {
         var unconfirmed: [Entry] = []
         var nextOrdinal = 0
-        var sessionAudioMs = 0
+        /// Durations add in microseconds: a 2.5 ms frame is 2 500 µs, not 2 ms (−20 %).
+        var sessionAudioUs: Int64 = 0
+        var sessionAudioMs: Int { Int(sessionAudioUs / 1000) }
         var inputEnded = false
         // The running task.
         var taskStarted = false
         var taskBaseSessionMs = 0
         var nextOrdinalToSend = 0
         var lastSentOrdinal = -1
-        var taskSentMs = 0
+        var taskSentUs: Int64 = 0
+        var taskSentMs: Int { Int(taskSentUs / 1000) }
         var taskReportedSeconds = 0
         var sentenceMap: [Int: Int] = [:]
         var lastFinalSessionMs = 0
@@ -32,7 +38,8 @@ final class DashScopeRelayState: Sendable {
         var nextSentenceID = 0
         /// The session id of a sentence a failed task left unfinished: the replay reuses it.
         var openSentenceID: Int?
-        var providerAudioMs: Int64 = 0
+        var providerAudioUs: Int64 = 0
+        var providerAudioMs: Int64 { providerAudioUs / 1000 }
         var reportedSeconds = 0
     }
 
@@ -54,11 +61,12 @@ final class DashScopeRelayState: Sendable {
     /// Takes a frame from the session into the relay's keeping.
     func accept(_ frame: AudioFrame) {
         state.withLock { state in
-            let durationMs = Int(frame.durationMicroseconds / 1000)
+            let startMs = state.sessionAudioMs
+            state.sessionAudioUs += Int64(frame.durationMicroseconds)
             state.unconfirmed.append(Entry(
-                ordinal: state.nextOrdinal, packet: frame.packet, sessionStartMs: state.sessionAudioMs, durationMs: durationMs))
+                ordinal: state.nextOrdinal, packet: frame.packet, sessionStartMs: startMs,
+                durationMs: state.sessionAudioMs - startMs, durationUs: Int64(frame.durationMicroseconds)))
             state.nextOrdinal += 1
-            state.sessionAudioMs += durationMs
             // Speech with no sentence end for a long while: keep at most the last 30 s of sent
             // audio for a replay. Trimmed a second at a time, not a frame at a time.
             if state.unconfirmed.count > Self.replayLimitFrames + Self.trimSlackFrames, let first = state.unconfirmed.first {
@@ -100,7 +108,7 @@ final class DashScopeRelayState: Sendable {
             state.taskBaseSessionMs = state.unconfirmed.first?.sessionStartMs ?? state.sessionAudioMs
             state.nextOrdinalToSend = state.unconfirmed.first?.ordinal ?? state.nextOrdinal
             state.lastSentOrdinal = state.nextOrdinalToSend - 1
-            state.taskSentMs = 0
+            state.taskSentUs = 0
             state.taskReportedSeconds = 0
             state.sentenceMap = [:]
             state.lastInterimID = nil
@@ -122,9 +130,9 @@ final class DashScopeRelayState: Sendable {
             guard let last = unsent.last else { return [] }
             state.nextOrdinalToSend = last.ordinal + 1
             state.lastSentOrdinal = last.ordinal
-            let ms = unsent.reduce(0) { $0 + $1.durationMs }
-            state.taskSentMs += ms
-            state.providerAudioMs += Int64(ms)
+            let sentUs = unsent.reduce(0) { $0 + $1.durationUs }
+            state.taskSentUs += sentUs
+            state.providerAudioUs += sentUs
             return unsent.map(\.packet)
         }
     }

@@ -41,7 +41,9 @@ final class DemoProviderSession: SpeechProviderSession {
             var segmenter = SpeechSegmenter()
             var processedUs: Int64 = 0
             for await frame in frames {
-                let durationMs = Int(frame.durationMicroseconds / 1000)
+                // Whole milliseconds from microsecond positions: 2.5 ms frames tile the timeline
+                // (2, 3, 2, 3 …) instead of drifting 20 % short.
+                let durationMs = Int((processedUs + Int64(frame.durationMicroseconds)) / 1000 - processedUs / 1000)
                 processedUs += Int64(frame.durationMicroseconds)
                 let level = decoder.decode(frame.packet).map(SpeechSegmenter.levelDBFS) ?? -120
                 if let event = segmenter.process(levelDBFS: level, durationMs: durationMs) {
