@@ -214,6 +214,31 @@ import Testing
         }
     }
 
+    /// Holds connections past the server's closure, so they are open while it shuts down.
+    final class Held: @unchecked Sendable {
+        // @unchecked: written inside the server closure, read after it returned.
+        var connections: [RawConnection] = []
+        var shutdownStarted = ContinuousClock.now
+    }
+
+    @Test func aGracefulShutdownDoesNotWaitForSocketsThatNeverSentARequest() async throws {
+        let fixture = try CentralFixture(realTime: true) { $0.http.headerTimeout = .seconds(30) }
+        let held = Held()
+        let clock = ContinuousClock()
+        try await fixture.withLiveServer { central in
+            for _ in 0..<20 { held.connections.append(try Self.connect(central)) }
+            let partial = try Self.connect(central)
+            partial.send("GET /healthz HTTP/1.1\r\nHost: central\r\n")
+            held.connections.append(partial)
+            try await Task.sleep(for: .milliseconds(200))
+            held.shutdownStarted = clock.now
+        }
+        // Without quiescing them the server waits out the 30 s header timeout.
+        let took = clock.now - held.shutdownStarted
+        #expect(took < .seconds(5), "shutdown took \(took)")
+        #expect(await RawConnection.waitUntilClosed(held.connections, timeout: .seconds(1)) == held.connections.count)
+    }
+
     @Test func theTimeoutsComeFromTheEnvironment() throws {
         let configuration = try CentralConfiguration.fromEnvironment([
             "HTTP_HEADER_TIMEOUT_SECONDS": "5", "HTTP_BODY_TIMEOUT_SECONDS": "20", "HTTP_IDLE_TIMEOUT_SECONDS": "90",

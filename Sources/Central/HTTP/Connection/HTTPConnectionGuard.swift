@@ -127,6 +127,20 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    /// Graceful shutdown: a connection with no request under way closes now. Hummingbird's own
+    /// quiesce handling only exists once a first request has arrived, so without this a socket
+    /// that never sent one holds the shutdown until its header timeout.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, phase == .awaitingHead, requestsInFlight == 0 {
+            phase = .closing
+            cancelTimer()
+            verdict.markShed()
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parseError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
