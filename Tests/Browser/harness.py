@@ -207,11 +207,20 @@ class Central:
 
     def create_license(self, name: str = "Browser test", **options) -> str:
         """A license through the admin API (central is running); returns its key."""
+        return self.create_license_record(name, **options)["key"]
+
+    def create_license_record(self, name: str = "Browser test", **options) -> dict:
+        """Like create_license, but returns the whole answer (key and license)."""
         command = [str(binary("central")), "license", "create", "--url", self.url, "--token", ADMIN_TOKEN,
                    "--name", name, "--json"]
         for option, value in options.items():
             command += [f"--{option.replace('_', '-')}", str(value)]
-        return json.loads(run(*command, env=self.env))["key"]
+        return json.loads(run(*command, env=self.env))
+
+    def license_action(self, action: str, license_id: str):
+        """suspend, resume, revoke … through the admin API."""
+        run(str(binary("central")), "license", action, "--url", self.url, "--token", ADMIN_TOKEN, "--json", license_id,
+            env=self.env)
 
     def stop(self):
         self.process.stop()

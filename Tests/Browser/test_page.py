@@ -152,6 +152,15 @@ class IdleAndStreaming(PageTestCase):
         self.assertEqual(self.text("transcript-lines"), "Press Start and speak. The transcript appears here.")
         screenshot(self.driver, "idle")
 
+    def test_a_license_that_cannot_stream_says_why_before_start(self):
+        # The quota says "active"-or-not and, since central reports it, why it cannot stream.
+        created = self.central.create_license_record(minutes=60)
+        self.central.license_action("suspend", created["license"]["id"])
+        edge = self.edge(created["key"])
+        self.open_page(edge)
+        self.wait_for(lambda _: not self.by_id("warning").get_attribute("hidden"), "the blocked-license warning")
+        self.assertTrue(self.text("warning").startswith("This license is suspended"), self.text("warning"))
+
     def test_daily_cap_is_shown(self):
         edge = self.edge(self.central.create_license(minutes=120, daily_minutes=30, sessions=5))
         self.open_page(edge)

@@ -550,6 +550,16 @@ function renderQuota() {
 
 function renderWarning() {
   const box = $("warning");
+  // A license that cannot stream for a reason other than its balance (expired, not started,
+  // suspended, revoked, no sessions left) says why, before anybody presses Start.
+  const blocked = app.quota?.blocked_by;
+  if (blocked && !app.error && !["minutes_exhausted", "daily_limit_reached"].includes(blocked)) {
+    box.hidden = false;
+    box.dataset.level = "exhausted";
+    const text = errorText(blocked);
+    if (box.textContent !== text) box.textContent = text;
+    return;
+  }
   const level = app.quota ? app.warning : "none";
   // The alert already says it when central stopped or refused for the same reason.
   const said = level === "exhausted" && ["minutes_exhausted", "daily_limit_reached"].includes(app.error?.code);
