@@ -56,16 +56,36 @@ import Testing
         }
     }
 
-    @Test func aSecondStreamIsRefusedWhileTheFirstIsLiveEvenIfItsLeaseLapsed() async throws {
-        let fixture = try CentralFixture(realTime: true) { $0.leaseTTL = 1 }
-        let (key, _) = try await fixture.createLicense { $0.concurrent = 1; $0.devices = 2 }
-        try await fixture.withLiveServer { central in
-            let (client, _) = try await central.openStream(key: key)
-            let streaming = Task { await client.stream(OpusTestAudio.frames(seconds: 3), interval: .milliseconds(20)) }
-            try await Task.sleep(for: .milliseconds(1500))
-            #expect(try await central.admit(key: key, device: "device-2").error?.code == .concurrencyLimit)
-            await streaming.value
+    /// A live stream keeps its place whatever became of its lease (lapsed while central could
+    /// not checkpoint, or gone with another instance): admission counts it.
+    @Test func aLiveStreamWithoutItsLeaseStillHoldsItsSlot() async throws {
+        let fixture = try CentralFixture()
+        let (key, id) = try await fixture.createLicense { $0.concurrent = 1; $0.devices = 2 }
+        let now = fixture.clock.now()
+        func admit(_ device: String) async throws -> AdmissionDecision {
+            try await fixture.store.admit(
+                AdmissionRequest(licenseKey: key, deviceFingerprint: device, clientIP: "127.0.0.1", holder: nil),
+                keyHash: LicenseKey.hash(key), leaseTTL: 30, now: now)
         }
+        guard case .admitted(let lease, _) = try await admit("device-1") else {
+            Issue.record("the first admission was refused")
+            return
+        }
+        try await fixture.store.openStreamSession(StreamSessionRecord(
+            id: lease.id, licenseID: id, leaseID: lease.id, deviceFingerprint: "device-1", clientIP: "127.0.0.1",
+            provider: "demo", sourceLanguage: "zh", targetLanguage: "en", status: .live, startedAt: now,
+            firstAudioAt: nil, lastCheckpointAt: nil, billedMs: 0, lastSequence: -1, endedAt: nil, stopReason: nil))
+        #expect(try await fixture.store.releaseLease(id: lease.id, licenseID: id))
+        guard case .refused(let code, _) = try await admit("device-2") else {
+            Issue.record("a second session was admitted beside a live stream")
+            return
+        }
+        #expect(code == .concurrencyLimit)
+        // The checkpoint does not revive the lease, and says so.
+        let checkpoint = try await fixture.store.checkpointStreamSession(
+            id: lease.id, acceptedMs: 0, lastSequence: -1, reserveMs: 2_000, leaseTTL: 30, now: now)
+        #expect(!checkpoint.leaseHeld && checkpoint.reservedMs == 0)
+        #expect(try await fixture.store.activeLeases(licenseID: id, now: now).isEmpty)
     }
 
     /// Whatever sequence of admit / delete / heartbeat / stream / resume / drop calls, no more

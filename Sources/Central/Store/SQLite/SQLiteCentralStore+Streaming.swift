@@ -43,12 +43,10 @@ extension SQLiteCentralStore {
                 .execute(arguments: [Milliseconds.from(now.addingTimeInterval(leaseTTL)), session["lease_id"] as String, nowMs])
             let leaseHeld = db.changesCount > 0
             // A deleted license is still billed for what was forwarded; it just grants nothing more.
-            guard var license = try Self.license(db, id: licenseID, includingDeleted: true) else {
+            guard let (read, deleted) = try Self.licenseIncludingDeleted(db, id: licenseID) else {
                 throw StoreError.corruptRow("stream session \(id) names no license")
             }
-            let deleted = try Bool.fetchOne(
-                try db.cachedStatement(sql: "SELECT deleted_at IS NOT NULL FROM licenses WHERE id = ?"),
-                arguments: [licenseID]) ?? true
+            var license = read
             let others = try Int64.fetchOne(
                 try db.cachedStatement(sql: """
                     SELECT COALESCE(SUM(reserved_ms), 0) FROM stream_sessions
@@ -57,7 +55,7 @@ extension SQLiteCentralStore {
                 arguments: [licenseID, id]) ?? 0
             let today = UTCDay(containing: now)
             let usedTodayBefore = try Self.usedMs(db, licenseID: licenseID, day: today)
-            let mayStream = live && leaseHeld && !deleted && StreamSession.stopReason(license: license, now: now) == nil
+            let mayStream = live && leaseHeld && !deleted && AdmissionPolicy.stateRefusal(license, now: now) == nil
             let budget = StreamBudgetPolicy.decide(
                 license: license, usedTodayMs: usedTodayBefore, unbilledMs: max(0, acceptedMs - billed),
                 heldMs: session["reserved_ms"], othersReservedMs: others, wantedMs: mayStream ? reserveMs : 0)

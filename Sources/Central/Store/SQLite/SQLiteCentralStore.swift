@@ -204,9 +204,7 @@ public final class SQLiteCentralStore: CentralStore {
                         EXISTS(SELECT 1 FROM license_devices WHERE license_id = ?1 AND fingerprint = ?2) AS bound,
                         (SELECT COUNT(*) FROM license_devices WHERE license_id = ?1) AS devices,
                         (SELECT COALESCE(SUM(used_ms), 0) FROM daily_usage WHERE license_id = ?1 AND day = ?3) AS used_today,
-                        (SELECT COUNT(*) FROM leases WHERE license_id = ?1 AND expires_at > ?4)
-                        + (SELECT COUNT(*) FROM stream_sessions s WHERE s.license_id = ?1 AND s.status = 'live'
-                           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.id = s.lease_id AND l.expires_at > ?4)) AS active
+                        (\(Self.activeSessionCountSQL(license: "?1", now: "?4"))) AS active
                     """),
                 arguments: [license.id, request.deviceFingerprint, UTCDay(containing: now).description, nowMs])
             let deviceIsBound: Bool = counts?["bound"] ?? false
@@ -411,11 +409,20 @@ public final class SQLiteCentralStore: CentralStore {
 
     // MARK: Statements shared inside transactions
 
-    static func license(_ db: Database, id: String, includingDeleted: Bool = false) throws -> License? {
-        let sql = includingDeleted
-            ? "SELECT \(SQLiteRows.licenseColumns) FROM licenses WHERE id = ?"
-            : "SELECT \(SQLiteRows.licenseColumns) FROM licenses WHERE id = ? AND deleted_at IS NULL"
-        return try Row.fetchOne(try db.cachedStatement(sql: sql), arguments: [id]).map(SQLiteRows.license)
+    static func license(_ db: Database, id: String) throws -> License? {
+        try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT \(SQLiteRows.licenseColumns) FROM licenses WHERE id = ? AND deleted_at IS NULL"),
+            arguments: [id]
+        ).map(SQLiteRows.license)
+    }
+
+    /// The license whether or not it was deleted, and whether it was: one statement.
+    static func licenseIncludingDeleted(_ db: Database, id: String) throws -> (license: License, deleted: Bool)? {
+        try Row.fetchOne(
+            try db.cachedStatement(
+                sql: "SELECT \(SQLiteRows.licenseColumns), deleted_at IS NOT NULL AS deleted FROM licenses WHERE id = ?"),
+            arguments: [id]
+        ).map { (try SQLiteRows.license($0), $0["deleted"]) }
     }
 
     static func license(_ db: Database, keyHash: String) throws -> License? {
@@ -435,16 +442,19 @@ public final class SQLiteCentralStore: CentralStore {
     /// whatever became of their lease (a stream is never released from under itself).
     static func activeSessionCount(_ db: Database, licenseID: String, now: Date) throws -> Int {
         try Int.fetchOne(
-            try db.cachedStatement(sql: Self.activeSessionCountSQL),
+            try db.cachedStatement(sql: "SELECT " + Self.activeSessionCountSQL(license: "?1", now: "?2")),
             arguments: [licenseID, Milliseconds.from(now)]) ?? 0
     }
 
-    /// `?1` license id, `?2` now in ms.
-    static let activeSessionCountSQL = """
-        SELECT (SELECT COUNT(*) FROM leases WHERE license_id = ?1 AND expires_at > ?2)
-             + (SELECT COUNT(*) FROM stream_sessions s WHERE s.license_id = ?1 AND s.status = 'live'
-                AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.id = s.lease_id AND l.expires_at > ?2))
+    /// The count as an SQL expression over the given parameter placeholders (license id, now in ms),
+    /// so admission's combined statement and the checkpoint share one definition.
+    static func activeSessionCountSQL(license: String, now: String) -> String {
         """
+        (SELECT COUNT(*) FROM leases WHERE license_id = \(license) AND expires_at > \(now))
+        + (SELECT COUNT(*) FROM stream_sessions s WHERE s.license_id = \(license) AND s.status = 'live'
+           AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.id = s.lease_id AND l.expires_at > \(now)))
+        """
+    }
 
     static func appendLedger(
         _ db: Database, licenseID: String, sessionID: String?, kind: LedgerEntry.Kind, requestedMs: Int64,
