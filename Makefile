@@ -2,7 +2,7 @@
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CENTRAL_PORT ?= 8080
 
-.PHONY: run test deps build bench bench-edge load clean customer-bundle container-check image-edge image-central
+.PHONY: run test deps build bench bench-admissions bench-edge bench-pinned load clean customer-bundle container-check image-edge image-central
 
 deps:
 	@scripts/install-deps.sh
@@ -15,10 +15,13 @@ build: deps
 run: deps
 	@SWIFT="$(SWIFT)" CENTRAL_PORT="$(CENTRAL_PORT)" scripts/run-dev.sh
 
-## Build everything, then run every test (unit, live-server, CLI) on real SQLite files.
+## Build everything, then run every test (unit, live-server, CLI) on real SQLite files and on a
+## real PostgreSQL server of its own (scripts/postgres-test-server.sh, stopped however the tests end).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@pg_dir="$$(scripts/postgres-test-server.sh start)" || exit 1; \
+	trap 'scripts/postgres-test-server.sh stop "$$pg_dir"' EXIT; trap 'exit 130' INT TERM; \
+	CENTRAL_TEST_POSTGRES_URL="$$(cat "$$pg_dir/url")" $(SWIFT) test --skip-build
 	scripts/test-dashscope-sdk.sh
 	$(MAKE) test-browser
 
@@ -27,6 +30,12 @@ bench: deps
 	$(SWIFT) build -c release --product central-bench
 	.build/release/central-bench --mode store --concurrency 4 --admissions 20000
 	.build/release/central-bench --mode http --concurrency 8 --admissions 10000
+
+## Admissions/s and p99 on PostgreSQL, one central and three behind nginx, servers pinned to core 0
+## and the driver to core 1 (docs/benchmarks.md, "Admissions on PostgreSQL"; LAYOUTS, CONCURRENCY,
+## ADMISSIONS as in scripts/bench-admissions.sh).
+bench-admissions: deps
+	SWIFT="$(SWIFT)" scripts/bench-admissions.sh
 
 ## Edge CPU and RSS while streaming one stream (docs/benchmarks.md).
 bench-edge: deps
@@ -37,6 +46,17 @@ load: deps
 	$(SWIFT) build -c release --product central
 	$(SWIFT) build -c release --product loadgen
 	.build/release/loadgen --streams 100 --streams 500 --streams 1000 --streams 2000 --duration 15
+
+## Relay CPU per frame with central pinned to core 0 and loadgen to core 1, and nginx as the floor
+## (docs/benchmarks.md, "Pinned relay cost"); STREAMS, DURATION, FLOOR as in scripts/bench-pinned.sh.
+bench-pinned: deps
+	SWIFT="$(SWIFT)" scripts/bench-pinned.sh
+
+## Instance faults (issue 13): its own PostgreSQL, INSTANCES central instances behind nginx,
+## STREAMS resuming clients, KILLS random kill -9 (docs/benchmarks.md, "Instance faults"). Not a test.
+.PHONY: fault-kill
+fault-kill: deps
+	SWIFT="$(SWIFT)" BUILD=$${BUILD:-1} scripts/fault-kill.sh
 
 ## Fuzz the decoders (libFuzzer + ASan, scratch dir .build-fuzz): each target FUZZ_SECONDS (default 60)
 ## or FUZZ_RUNS inputs; FUZZ_TARGETS picks some. Not part of `make test` (docs/security.md, "Fuzzing").

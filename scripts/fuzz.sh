@@ -64,8 +64,11 @@ sources_for() {
     opus-toc) echo Tests/Fuzz/OpusPacket/OpusPacketFuzz.swift ;;
     dashscope-event)
       echo Sources/Central/Providers/DashScope/DashScopeMessages.swift \
-        Sources/Central/Providers/DashScope/DashScopeRelayState.swift \
-        Sources/Central/Providers/DashScope/DashScopeModel.swift \
+        Sources/Central/Providers/DashScope/DashScopeTaskEvents.swift \
+        Sources/Central/Providers/Engine/ProviderRelayState.swift \
+        Sources/Central/Providers/Engine/ProviderTaskEvent.swift \
+        Sources/Central/Providers/Engine/ProviderTaskResult.swift \
+        Sources/Central/Providers/Engine/ProviderFailure.swift \
         Sources/Central/Streaming/SpeechProvider.swift \
         Sources/Central/Providers/Keys/ProviderKeySource.swift \
         Tests/Fuzz/DashScopeEvent/DashScopeEventFuzz.swift ;;

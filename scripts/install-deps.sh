@@ -2,6 +2,8 @@
 # Installs the Debian packages the build and the tests need. Idempotent and quiet when
 # everything is already present, so `make run` and `make test` can call it every time.
 # With arguments, installs those packages instead (other scripts reuse it that way).
+# postgresql and nginx: the tests run servers of their own (scripts/postgres-test-server.sh,
+# scripts/nginx-proxy-conf.sh) as the calling user, with every path in a temporary directory.
 set -euo pipefail
 
 default_packages=(
@@ -10,6 +12,9 @@ default_packages=(
   libopus-dev libogg-dev opus-tools
   espeak-ng sox
   libsqlite3-dev sqlite3
+  postgresql
+  nginx
+  nftables iproute2
   libssl-dev
   curl ca-certificates
   python3 python3-venv openssl

@@ -31,7 +31,7 @@ struct AdmissionBenchmark: AsyncParsableCommand {
         let path = database ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("central-bench-\(UUID().uuidString).sqlite").path
         let store = try SQLiteCentralStore(path: path)
-        let administration = StoreLicenseAdministration(store: store, clock: SystemWallClock(), actor: Actor(name: "bench", ip: nil))
+        let administration = StoreLicenseAdministration(store: store, clock: SystemWallClock(), actor: AdminOperator(name: "bench", ip: nil))
         var keys: [String] = []
         for index in 0..<licenses {
             var draft = LicenseDraft(plan: "trial-enterprise", customerName: "Bench \(index)")

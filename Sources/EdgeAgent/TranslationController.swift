@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import Protocol
 
-/// Runs one translation at a time: microphone → Opus → central, and fans central's answers and
-/// the input level out to every page listening on `/ws`.
+/// Runs one translation at a time: starts and stops the session (`CentralLink`) and its audio
+/// (`CapturePipeline`, from ALSA or the `BrowserMicrophone`), keeps the `EdgeStatus`, and tells
+/// the pages (`PageHub`) what happens.
 public actor TranslationController {
     let configuration: EdgeConfiguration
     let audio: any AudioSource
@@ -12,17 +13,20 @@ public actor TranslationController {
     let logger: Logger
     let makeLink: @Sendable () -> CentralLink
 
+    /// The pages listening on `/ws`; events reach them without a hop onto this actor.
+    public nonisolated let pages = PageHub()
+    /// The page's own microphone; /ws binary messages feed it without a hop onto this actor.
+    public nonisolated let browserMicrophone = BrowserMicrophone()
+
     private var link: CentralLink?
     private var capture: AudioCapture?
-    /// Set while the page's own microphone is the source; /ws binary messages feed it.
-    private var browserCapture: AudioCapture?
-    private var browserDroppedFrames = 0
-    /// The /ws subscriber whose audio feeds the browser capture; its page closing ends the session.
-    private var browserOwner: UUID?
     private var tasks: [Task<Void, Never>] = []
-    private var status = EdgeStatus(link: "idle", audio: "idle")
+    private var status = EdgeStatus(link: .idle, audio: .idle)
+    /// What central last said of the quota (settled after a session that ran out), while it
+    /// still answers.
     private var latestQuota: QuotaMessage?
-    private var subscribers: [UUID: AsyncStream<TranslationEvent>.Continuation] = [:]
+    /// Reads the quota for the pages while they listen and no session runs.
+    private var quotaWatch: Task<Void, Never>?
 
     public init(
         configuration: EdgeConfiguration, audio: any AudioSource, central: CentralClient, deviceID: String,
@@ -46,24 +50,24 @@ public actor TranslationController {
 
     // MARK: Page side
 
+    /// A page joins `/ws`. It hears the whole status and the quota from there, first as a
+    /// greeting and then as they change: it asks no other endpoint for them.
     public func subscribe() -> (UUID, AsyncStream<TranslationEvent>) {
-        let id = UUID()
-        // A slow page loses old level readings rather than holding memory.
-        let (stream, continuation) = AsyncStream<TranslationEvent>.makeStream(bufferingPolicy: .bufferingNewest(128))
-        subscribers[id] = continuation
-        continuation.yield(.state(status))
-        if let latestQuota { continuation.yield(.quota(latestQuota)) }
-        return (id, stream)
+        let subscription = pages.add(greeting: [.state(currentStatus())] + (latestQuota.map { [.quota($0)] } ?? []))
+        if latestQuota == nil { Task { _ = try? await self.readQuota() } }
+        watchQuota()
+        return subscription
     }
 
     public func unsubscribe(_ id: UUID) {
-        subscribers.removeValue(forKey: id)?.finish()
+        let left = pages.remove(id)
+        if left == 0 {
+            quotaWatch?.cancel()
+            quotaWatch = nil
+        }
         // A browser-microphone page that went away (closed, crashed) cannot send audio any more:
         // end its session rather than hold a concurrency slot with nothing to stream.
-        // No owner yet (the page went away before its first audio) and nobody left to send it.
-        let abandoned = browserOwner == nil && subscribers.isEmpty
-        if browserCapture != nil, id == browserOwner || abandoned {
-            browserOwner = nil
+        if browserMicrophone.pageLeft(id, pagesLeft: left) {
             logger.info("the page feeding the browser microphone went away; stopping")
             Task { try? await self.stop() }
         }
@@ -83,14 +87,14 @@ public actor TranslationController {
 
     public func currentStatus() -> EdgeStatus {
         // While capturing, the device is ours and busy; otherwise ask ALSA whether it would open.
-        if capture == nil || capture?.isStopRequested == true || browserCapture != nil {
+        if capture == nil || capture?.isStopRequested == true || browserMicrophone.isCapturing {
             let problem = probeCapture()
             status.alsaAvailable = problem == nil
-            if let problem, status.audio == "idle" || status.audio == "no_device" {
-                status.audio = "no_device"
+            if let problem, status.audio == .idle || status.audio == .noDevice {
+                status.audio = .noDevice
                 status.audioMessage = problem
-            } else if problem == nil, status.audio == "no_device", capture == nil {
-                status.audio = "idle"
+            } else if problem == nil, status.audio == .noDevice, capture == nil {
+                status.audio = .idle
                 status.audioMessage = nil
             }
         } else {
@@ -99,12 +103,11 @@ public actor TranslationController {
         return status
     }
 
-    /// The latest quota central pushed, or a fresh one from central.
+    /// During a session the latest quota central pushed; otherwise a fresh one from central
+    /// (which the pages hear too).
     public func quota() async throws(CentralClient.Refusal) -> QuotaSnapshot {
-        if let latestQuota { return latestQuota.quota }
-        let quota = try await central.quota()
-        status.license = quota.status
-        return quota
+        if status.link.isLive, let latestQuota { return latestQuota.quota }
+        return try await readQuota().quota
     }
 
     public func devices() -> [AudioDevice] { audio.devices() }
@@ -116,35 +119,6 @@ public actor TranslationController {
 
     /// The device name that selects the page's own microphone.
     public static let browserDevice = CaptureDeviceChoice.browserName
-    /// 20 ms of 16 kHz mono S16LE.
-    public static let browserFrameBytes = 640
-    /// The largest /ws binary message: one second of audio.
-    public static let browserMessageMaxBytes = 32_000
-
-    /// PCM from the page (browser-microphone mode): whole 20 ms frames of 16 kHz mono S16LE.
-    public func receiveBrowserAudio(_ bytes: [UInt8], from page: UUID? = nil) -> (code: ErrorCode, message: String)? {
-        guard let browserCapture else {
-            return (.browserAudioNotExpected, "Audio from the page is only taken after starting with the browser microphone.")
-        }
-        guard !bytes.isEmpty, bytes.count % Self.browserFrameBytes == 0, bytes.count <= Self.browserMessageMaxBytes else {
-            return (.invalidAudioFrame, "Send whole 20 ms frames: a multiple of 640 bytes of 16 kHz mono 16-bit PCM, at most 32000 bytes.")
-        }
-        if let page { browserOwner = page }
-        let now = UInt64(Date().timeIntervalSince1970 * 1_000_000)
-        let frames = bytes.count / Self.browserFrameBytes
-        for index in 0..<frames {
-            let base = index * Self.browserFrameBytes
-            let samples = (0..<(Self.browserFrameBytes / 2)).map { i in
-                Int16(bitPattern: UInt16(bytes[base + 2 * i]) | UInt16(bytes[base + 2 * i + 1]) << 8)
-            }
-            // Capture times step back from now by 20 ms a frame, oldest first.
-            let capturedAt = now - UInt64(frames - 1 - index) * 20_000
-            if !browserCapture.offer(PCMFrame(samples: samples, captureTimeMicroseconds: capturedAt)) {
-                browserDroppedFrames += 1
-            }
-        }
-        return nil
-    }
 
     // MARK: Control
 
@@ -154,7 +128,7 @@ public actor TranslationController {
         guard let choice = CaptureDeviceChoice.choose(requested: device, configured: configuration.audioDevice, enumerate: { audio.devices() })
         else { throw ControlError.invalidDevice }
         if let link, case .streaming = await link.currentState { throw ControlError.alreadyStreaming }
-        if link != nil, status.link == "connecting" || status.link == "reconnecting" { throw ControlError.alreadyStreaming }
+        if link != nil, status.link == .connecting || status.link == .reconnecting { throw ControlError.alreadyStreaming }
         let settings = configuration.opus
         let preSkip: Int
         do {
@@ -168,7 +142,7 @@ public actor TranslationController {
         tasks.removeAll()
         status.stopReason = nil
         // The answer to start describes this session, not the last one.
-        status.audio = "starting"
+        status.audio = .starting
         status.audioMessage = nil
         status.audioSentMs = 0
         status.audioDroppedFrames = 0
@@ -179,22 +153,21 @@ public actor TranslationController {
             codec: CodecParameters(sampleRate: Int(settings.sampleRate), frameMs: 20, preSkip: preSkip))
         // While opening, the session may already have ended (quota ran out at once) or been
         // replaced: then no capture may start for it.
-        guard self.link === link, status.link != "stopped" else { return }
+        guard self.link === link, status.link != .stopped else { return }
         let capture: AudioCapture
         switch choice {
         case .browser:
-            capture = AudioCapture(capacity: 25)
-            capture.setState(.capturing)
-            browserCapture = capture
-            status.audioSource = "browser"
+            capture = browserMicrophone.capture(device: Self.browserDevice, sampleRate: Int(settings.sampleRate))
+            status.audioSource = .browser
         case .alsa(let trustedName):
             capture = audio.capture(device: trustedName, sampleRate: Int(settings.sampleRate))
-            status.audioSource = "alsa"
+            status.audioSource = .alsa
         }
         self.capture = capture
-        tasks.append(Task.detached { [weak self] in
-            await Self.pump(capture: capture, settings: settings, link: link, controller: self)
-        })
+        let pipeline = CapturePipeline(capture: capture, settings: settings, link: link) { [pages] level in
+            pages.broadcast(.level(level))
+        }
+        tasks.append(Task.detached { await pipeline.run() })
         tasks.append(Task { [weak self] in
             while !Task.isCancelled, !capture.isStopRequested {
                 await self?.updateAudioState(capture.state, sentMs: await link.sentMilliseconds, dropped: await link.droppedFrames)
@@ -212,29 +185,10 @@ public actor TranslationController {
 
     private func stopCapture() {
         capture?.stop()
-        // The browser capture has no thread of its own to end the frame stream.
-        browserCapture?.finish()
-        browserCapture = nil
-        browserOwner = nil
+        browserMicrophone.finish()
     }
 
-    // MARK: Pipeline
-
-    /// Capture → level → Opus → link. Runs off the actor; the encoder lives in this task only.
-    private static func pump(capture: AudioCapture, settings: OpusEncoderSettings, link: CentralLink, controller: TranslationController?) async {
-        guard let encoder = try? OpusFrameEncoder(settings: settings) else { return }
-        var levelSamples: [Int16] = []
-        for await frame in capture.frames {
-            levelSamples += frame.samples
-            if levelSamples.count >= frame.samples.count * 5 {
-                // About ten level readings a second for the page's meter.
-                await controller?.broadcast(.level(InputLevel(samples: levelSamples)))
-                levelSamples.removeAll(keepingCapacity: true)
-            }
-            guard let packet = try? encoder.encode(frame.samples[...]) else { continue }
-            await link.send(packet: packet, captureTimeMicroseconds: frame.captureTimeMicroseconds)
-        }
-    }
+    // MARK: Central's side
 
     private func listen(to link: CentralLink) {
         tasks.append(Task { [weak self] in
@@ -247,80 +201,120 @@ public actor TranslationController {
     private func handle(_ event: LinkEvent) {
         switch event {
         case .state(let state):
+            status.link = LinkPhase(state)
             switch state {
-            case .idle: status.link = "idle"
-            case .connecting: status.link = "connecting"
             case .streaming(let sessionID):
-                status.link = "streaming"
                 status.sessionID = sessionID
-            case .reconnecting: status.link = "reconnecting"
             case .stopped(let reason):
-                status.link = "stopped"
                 status.stopReason = reason
                 stopCapture()
+            case .idle, .connecting, .reconnecting:
+                break
             }
-            broadcast(.state(status))
+            pages.broadcast(.state(status))
+            if case .stopped = state { sessionEnded() }
         case .started(let started):
             status.demo = started.provider.demo
             status.license = started.quota.status
-            broadcast(.state(status))
+            status.centralReachable = true
+            pages.broadcast(.state(status))
         case .quota(let quota):
-            latestQuota = quota
-            status.license = quota.quota.status
-            broadcast(.quota(quota))
+            adopt(quota)
+            if status.quotaError != nil {
+                status.quotaError = nil
+                pages.broadcast(.state(status))
+            }
         case .transcript(let result):
-            broadcast(.transcript(result))
+            pages.broadcast(.transcript(result))
         case .translation(let result):
-            broadcast(.translation(result))
+            pages.broadcast(.translation(result))
         case .error(let code, let message):
-            broadcast(.error(code: code, message: message))
+            pages.broadcast(.error(code: code, message: message))
         case .stopped(let stopped):
             // The state event carries the reason; anything but the user's own stop is also an error to explain.
             if stopped.reason != .clientStop {
-                broadcast(.error(code: stopped.reason, message: stopped.message))
+                pages.broadcast(.error(code: stopped.reason, message: stopped.message))
             }
-            // The last pushed quota still counts this stream and its last unbilled second:
-            // ask central for the settled figures so the page and /api/license/quota are right.
-            Task { await self.refreshQuotaAfterSession() }
         }
     }
 
-    private func refreshQuotaAfterSession() async {
-        // Central releases the lease as it sends `stopped`; a moment later the quota is settled.
-        try? await Task.sleep(for: .milliseconds(300))
-        guard let quota = try? await central.quota() else {
-            latestQuota = nil
-            return
+    // MARK: Quota
+
+    /// A session ended, however (central stopped it, it was refused, the user stopped it).
+    private func sessionEnded() {
+        if let latestQuota { adopt(latestQuota) }
+        // The last pushed quota still counts this stream and its last unbilled second: ask
+        // central for the settled figures. Central releases the lease as it sends `stopped`;
+        // a moment later the quota is settled.
+        Task {
+            try? await Task.sleep(for: .milliseconds(300))
+            _ = try? await self.readQuota()
         }
-        let message = QuotaMessage(quota: quota, warning: QuotaWarning.level(for: quota), sessionBilledMs: nil, provider: latestQuota?.provider)
-        latestQuota = message
-        status.license = quota.status
-        broadcast(.quota(message))
+    }
+
+    /// Takes `message` as the quota and tells the pages (settled when the last session ran out).
+    @discardableResult
+    private func adopt(_ message: QuotaMessage) -> QuotaMessage {
+        let settled = QuotaSettlement.settle(message, stopReason: status.link == .stopped ? status.stopReason : nil)
+        status.license = settled.quota.status
+        guard settled != latestQuota else { return settled }
+        latestQuota = settled
+        pages.broadcast(.quota(settled))
+        return settled
+    }
+
+    /// Asks central for the quota; the pages hear the answer, or why there is none.
+    @discardableResult
+    private func readQuota() async throws(CentralClient.Refusal) -> QuotaMessage {
+        let before = status
+        defer { if status != before { pages.broadcast(.state(status)) } }
+        do {
+            let quota = try await central.quota()
+            status.centralReachable = true
+            status.quotaError = nil
+            return adopt(QuotaMessage(quota: quota, warning: QuotaWarning.level(for: quota), sessionBilledMs: nil, provider: latestQuota?.provider))
+        } catch {
+            latestQuota = nil
+            status.centralReachable = error.code != CentralClient.unreachable
+            status.quotaError = ErrorBody.Detail(code: error.code, message: error.message)
+            throw error
+        }
+    }
+
+    /// While pages listen and no session runs, the edge reads the quota for them: an operator
+    /// may top the license up, and central may come back. Every minute, or every 10 s while
+    /// central does not answer; the capture device is probed again at the same time.
+    private func watchQuota() {
+        guard quotaWatch == nil else { return }
+        quotaWatch = Task { [weak self] in
+            while let interval = await self?.idleQuotaInterval {
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled else { return }
+                await self?.refreshIdleState()
+            }
+        }
+    }
+
+    private var idleQuotaInterval: Duration? {
+        guard !pages.isEmpty else { return nil }
+        return status.centralReachable == true && latestQuota != nil ? .seconds(60) : .seconds(10)
+    }
+
+    private func refreshIdleState() async {
+        guard !status.link.isLive, !pages.isEmpty else { return }
+        let before = status
+        if currentStatus() != before { pages.broadcast(.state(status)) }
+        _ = try? await readQuota()
     }
 
     private func updateAudioState(_ state: CaptureState, sentMs: Int64, dropped: Int) {
         status.audioSentMs = sentMs
         status.audioDroppedFrames = dropped
         status.audioRecoveredErrors = capture?.recoveredErrors
-        let (name, message): (String, String?) = switch state {
-        case .starting: ("starting", nil)
-        case .capturing: ("capturing", nil)
-        case .reopening(let why): ("reopening", why)
-        case .noDevice(let why): ("no_device", why)
-        case .stopped: ("stopped", nil)
-        }
-        guard name != status.audio || message != status.audioMessage else { return }
-        status.audio = name
+        let (phase, message) = AudioPhase.of(state)
+        guard phase != status.audio || message != status.audioMessage else { return }
+        status.audio = phase
         status.audioMessage = message
-        broadcast(.state(status))
-    }
-
-    /// One page only (an answer to something that page sent).
-    func notify(_ id: UUID, _ event: TranslationEvent) {
-        subscribers[id]?.yield(event)
-    }
-
-    func broadcast(_ event: TranslationEvent) {
-        for continuation in subscribers.values { continuation.yield(event) }
+        pages.broadcast(.state(status))
     }
 }

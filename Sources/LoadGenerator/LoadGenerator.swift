@@ -2,97 +2,99 @@ import ArgumentParser
 import AsyncHTTPClient
 import COpus
 import Foundation
-import Logging
 import NIOCore
+import NIOPosix
+import Protocol
 
-/// `loadgen`: N simulated edges streaming pre-encoded Opus at real-time pace (50 frames/s)
-/// against a central it starts itself; prints streams held, frames/s, relay latency, CPU, RSS.
+/// `loadgen`: N simulated edges streaming pre-encoded Opus at real-time pace (50 frames/s each)
+/// against a central it starts itself or one already running (`--url`); prints streams held,
+/// frames/s offered, accepted and acked, relay latency, and CPU and RSS of the processes watched.
+///
+/// The streams are raw NIO channels on `--threads` event loops (default one, so one core): each
+/// loop's `LoopPacer` writes pre-built masked frames to its channels every 20 ms.
 @main
 struct LoadGenerator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "loadgen", abstract: "Open N simulated edges against a fresh central and measure it.")
+        commandName: "loadgen", abstract: "Open N simulated edges against a central and measure it.")
 
-    @Option(help: "Stream counts to run, one fresh central each (repeatable).") var streams: [Int] = [100]
-    @Option(help: "Seconds to measure after the ramp and a 3 s warm-up.") var duration = 20
-    @Option(help: "The central binary to start.") var central = ".build/release/central"
-    @Option(help: "Provider inside central: null (central alone) or demo (decodes every frame).") var provider = "null"
-    @Option(help: "Streams opened at once during the ramp.") var rampBatch = 50
+    @Option(help: "Stream counts to run, one after the other (repeatable); a fresh central each unless --url.") var streams: [Int] = [100]
+    @Option(help: "Seconds to measure after the ramp and the warm-up.") var duration = 20
+    @Option(help: "Seconds between the last stream starting and the measured window.") var warmup = 3
+    @Option(help: "Target an already running central, e.g. http://127.0.0.1:8080, instead of starting one.") var url: String?
+    @Option(help: "The admin token of the central given by --url (default: env ADMIN_TOKEN).") var adminToken: String?
+    @Option(name: .customLong("pid"), help: ArgumentHelp(
+        "NAME=PID (or PID) of a process whose CPU and memory to report per frame relayed (repeatable).",
+        discussion: "Without --url, the central loadgen starts is watched as 'central'."))
+    var pids: [String] = []
+    @Option(help: "The central binary to start (without --url).") var central = ".build/release/central"
+    @Option(help: "Provider inside the central it starts: null (central alone) or demo (decodes every frame).") var provider = "null"
+    @Option(help: "Streams admitted and opened at once during the ramp.") var rampBatch = 50
+    @Option(help: "Event loop threads driving the streams.") var threads = 1
 
     func run() async throws {
-        var logger = Logger(label: "loadgen")
-        logger.logLevel = .critical
-        let packets = Self.encodedPackets()
-        emit("streams  held  frames/s  expected/s  relay p50  relay p99  dropped  cpu%   rss MB  KB/stream   (provider=\(provider), \(duration) s)")
-        for count in streams {
-            let client = HTTPClient(configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
-            let server = try CentralUnderTest(binary: central, provider: provider)
-            do {
-                try await server.waitUntilServing(client: client)
-                try await measure(count: count, server: server, client: client, packets: packets, logger: logger)
-            } catch {
-                emit("\(count): failed: \(error)")
+        let watched = try pids.map(WatchedProcess.init(argument:))
+        let templates = try AudioFrameTemplates(packets: Self.encodedPackets())
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let pacers = group.makeIterator().map {
+            LoopPacer(
+                eventLoop: $0, templates: templates,
+                start: ControlMessage.start(StartMessage(sourceLanguage: "zh", targetLanguage: "en")).encodedText(),
+                stop: ControlMessage.stop(StopMessage()).encodedText())
+        }
+        for pacer in pacers { pacer.startTicking() }
+        let client = HTTPClient(
+            eventLoopGroup: group,
+            configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+        emit(LoadResult.header + "   (\(url ?? "provider=\(provider)"), \(duration) s)")
+        if let url {
+            guard let token = adminToken ?? ProcessInfo.processInfo.environment["ADMIN_TOKEN"] else {
+                throw ValidationError("--url needs --admin-token (or env ADMIN_TOKEN)")
             }
-            server.stop()
-            try await client.shutdown()
+            let target = try LoadTarget(url: url, adminToken: token, watched: watched)
+            try await waitUntilServing(target.baseURL, client: client)
+            for count in streams { await measure(count: count, target: target, client: client, pacers: pacers) }
+        } else {
+            for count in streams {
+                let server = try CentralUnderTest(binary: central, provider: provider)
+                do {
+                    try await waitUntilServing(server.baseURL, client: client)
+                    let target = try LoadTarget(
+                        url: server.baseURL, adminToken: server.adminToken,
+                        watched: [WatchedProcess(name: "central", pid: server.process.processIdentifier)] + watched)
+                    await measure(count: count, target: target, client: client, pacers: pacers)
+                } catch {
+                    emit("\(count): failed: \(error)")
+                }
+                server.stop()
+            }
+        }
+        for pacer in pacers { pacer.stopTicking() }
+        try await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    private func measure(count: Int, target: LoadTarget, client: HTTPClient, pacers: [LoopPacer]) async {
+        let run = LoadRun(
+            streams: count, rampBatch: rampBatch, warmup: warmup, duration: duration, target: target, client: client, pacers: pacers)
+        do {
+            let result = try await run.run()
+            emit(result.tableRow)
+            emit(result.resultLine)
+        } catch {
+            emit("\(count): failed: \(error)")
         }
     }
 
-    func measure(count: Int, server: CentralUnderTest, client: HTTPClient, packets: [[UInt8]], logger: Logger) async throws {
-        let created = try await post(client, server.baseURL + "/v1/admin/licenses", bearer: server.adminToken, body: """
-            {"plan":"trial-enterprise","customer_name":"loadgen","minutes":1000000,"concurrent":\(count),"devices":\(count)}
-            """)
-        guard let key = created["key"] as? String else { throw LoadError("license creation failed: \(created)") }
-        let idleRSS = server.residentBytes
-
-        var edges: [SimulatedEdge] = []
-        for batchStart in stride(from: 0, to: count, by: rampBatch) {
-            let tokens = try await withThrowingTaskGroup(of: String.self) { group in
-                for index in batchStart..<min(count, batchStart + rampBatch) {
-                    group.addTask {
-                        let admitted = try await post(client, server.baseURL + "/v1/sessions", bearer: key, body: #"{"device_id":"edge-\#(index)"}"#)
-                        guard let token = admitted["stream_token"] as? String else { throw LoadError("admission failed: \(admitted)") }
-                        return token
-                    }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
+    private func waitUntilServing(_ baseURL: String, client: HTTPClient) async throws {
+        for _ in 0..<200 {
+            if let response = try? await client.execute(HTTPClientRequest(url: baseURL + "/healthz"), timeout: .seconds(1)),
+               response.status == .ok
+            {
+                return
             }
-            edges += tokens.map { SimulatedEdge(port: server.port, token: $0, logger: logger) }
+            try await Task.sleep(for: .milliseconds(50))
         }
-
-        // One pacer for all edges: every 20 ms, one frame each.
-        let pacer = Task {
-            var deadline = ContinuousClock.now
-            var index = 0
-            while !Task.isCancelled {
-                let packet = packets[index % packets.count]
-                for edge in edges { edge.sendNext(packet: packet) }
-                index += 1
-                deadline += .milliseconds(20)
-                try? await Task.sleep(until: deadline, clock: .continuous)
-            }
-        }
-        try await Task.sleep(for: .seconds(3))
-        let before = MetricsSample(text: try await get(client, server.baseURL + "/metrics"))
-        let cpuBefore = server.cpuSeconds
-        let started = ContinuousClock.now
-        try await Task.sleep(for: .seconds(duration))
-        let after = MetricsSample(text: try await get(client, server.baseURL + "/metrics"))
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let cpu = (server.cpuSeconds - cpuBefore) / seconds * 100
-        let rss = server.residentBytes
-        let held = edges.filter { $0.state == .streaming }.count
-        pacer.cancel()
-        for edge in edges { edge.stop() }
-
-        let framesPerSecond = (after.acceptedFrames - before.acceptedFrames) / seconds
-        let p50 = MetricsSample.quantile(0.50, from: before, to: after) * 1000
-        let p99 = MetricsSample.quantile(0.99, from: before, to: after) * 1000
-        emit(String(
-            format: "%7d  %4d  %8.0f  %10d  ≤%6.1f ms  ≤%6.1f ms  %7.0f  %5.0f  %6.1f  %9.1f",
-            count, held, framesPerSecond, count * 50, p50, p99, after.droppedFrames - before.droppedFrames, cpu,
-            Double(rss) / 1_048_576, Double(rss - idleRSS) / 1024 / Double(max(1, count))))
-        for edge in edges { await edge.connection.value }
+        throw LoadError("central at \(baseURL) did not answer /healthz")
     }
 
     static func encodedPackets() -> [[UInt8]] {

@@ -67,13 +67,15 @@ public struct AudioFrame: Equatable, Sendable {
         guard data[2] == 0, data[3] == 0 else {
             throw ProtocolError(.malformedFrame, "reserved flags must be 0")
         }
-        // Per frame on central's hot path: reuse the one copy for the packet (an in-place shift).
-        var packet = data
+        let sequence = read32(data, 4)
+        let duration = read32(data, 8)
+        let captureTime = UInt64(read32(data, 12)) << 32 | UInt64(read32(data, 16))
+        // Per frame on central's hot path: the bytes become the packet in place (the header
+        // shifted out of a buffer nobody else holds), no second allocation.
+        var packet = consume data
         packet.removeFirst(headerSize)
         let frame = AudioFrame(
-            sequence: read32(data, 4), durationMicroseconds: read32(data, 8),
-            captureTimeMicroseconds: UInt64(read32(data, 12)) << 32 | UInt64(read32(data, 16)),
-            packet: packet)
+            sequence: sequence, durationMicroseconds: duration, captureTimeMicroseconds: captureTime, packet: packet)
         let actual = try OpusPacketInfo.durationMicroseconds(frame.packet)
         guard actual == frame.durationMicroseconds else {
             throw ProtocolError(.malformedFrame, "frame says \(frame.durationMicroseconds) µs but its Opus packet holds \(actual) µs")

@@ -40,6 +40,14 @@ public enum ControlMessage: Equatable, Sendable {
 
     /// The JSON text of this message.
     public func encodedText() -> String {
+        // Acks and quota pushes go out several times a second per stream: written by hand,
+        // byte-identical to the encoder's output (sorted keys), which the goldens and
+        // WireJSONWriterTests check.
+        switch self {
+        case .ack(let ack): return ack.wireText
+        case .quota(let quota): return quota.wireText
+        default: break
+        }
         // Encoding our own value types cannot fail; the fallback keeps runtime paths trap-free.
         guard let data = try? Self.encoder.encode(self) else {
             return #"{"code":"internal_error","fatal":true,"message":"encoding failed","type":"error","v":1}"#

@@ -32,6 +32,10 @@ extension ErrorCode {
     public static let serverShutdown = ErrorCode("server_shutdown")
     /// Set on sessions that a crash left open, when central starts again.
     public static let serverRestart = ErrorCode("server_restart")
+    /// Set on sessions of a central instance that stopped heartbeating, when another settles them.
+    public static let instanceLost = ErrorCode("instance_lost")
+    /// The session was resumed on another connection (often another instance); this one ends.
+    public static let sessionMoved = ErrorCode("session_moved")
     /// A resume was asked for a session that ended or is not this device's.
     public static let sessionNotResumable = ErrorCode("session_not_resumable")
     /// The connection dropped and no resume came within the resume window.

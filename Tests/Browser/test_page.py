@@ -128,6 +128,11 @@ class PageTestCase(unittest.TestCase):
     def final_lines(self, list_id: str) -> list[str]:
         return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, f"#{list_id} li.line.final .text")]
 
+    def assert_state_only_from_the_socket(self):
+        """The page asks the local API for catalogs and to start or stop, never for state /ws carries."""
+        fetched = self.driver.execute_script("return (window.__wsLog || []).filter(l => l.includes(' fetch /api/'))")
+        self.assertEqual([line for line in fetched if "/api/status" in line or "/api/license/quota" in line], [], fetched)
+
 
 class IdleAndStreaming(PageTestCase):
     def test_idle_page_shows_the_quota(self):
@@ -151,6 +156,7 @@ class IdleAndStreaming(PageTestCase):
         self.assertEqual(self.text("transcript-heading"), "Transcript")
         self.assertEqual(self.text("transcript-lines"), "Press Start and speak. The transcript appears here.")
         screenshot(self.driver, "idle")
+        self.assert_state_only_from_the_socket()
 
     def test_a_license_that_cannot_stream_says_why_before_start(self):
         # The quota says "active"-or-not and, since central reports it, why it cannot stream.
@@ -225,6 +231,9 @@ class IdleAndStreaming(PageTestCase):
         self.wait_for(lambda _: self.by_id("start").is_enabled(), "Start to come back after Stop")
         self.assertFalse(self.by_id("stop").is_enabled())
         self.assertTrue(self.by_id("alert").get_attribute("hidden"), "a user's own stop is not an error")
+        # The settled quota after the session comes over /ws too.
+        self.wait_for(lambda _: self.text("concurrency") == "0 of 1", "the settled quota after the stop")
+        self.assert_state_only_from_the_socket()
 
         # Copy and downloads.
         driver.execute_cdp_cmd("Browser.grantPermissions", {

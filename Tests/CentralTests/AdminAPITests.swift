@@ -179,10 +179,12 @@ import Testing
         let fixture = try CentralFixture()
         let (_, id) = try await fixture.createLicense { $0.customerName = "=cmd|' /C calc'!A0" }
         let dayOne = UTCDay(containing: fixture.clock.now()).description
-        _ = try await fixture.store.recordSessionStart(licenseID: id, sessionID: "a", now: fixture.clock.now())
-        _ = try await fixture.store.debit(DebitRequest(licenseID: id, sessionID: "a", amountMs: 61_234, idempotencyKey: "a1"), now: fixture.clock.now())
+        // One session across midnight: 61.234 s on day one, 1 ms more on day two.
+        let stream = try await MeteredStream.open(on: fixture.store, licenseID: id, now: fixture.clock.now())
+        _ = try await stream.checkpoint(acceptedMs: 61_234, now: fixture.clock.now())
         fixture.clock.advance(by: 86_400)
-        _ = try await fixture.store.debit(DebitRequest(licenseID: id, sessionID: "a", amountMs: 1, idempotencyKey: "a2"), now: fixture.clock.now())
+        _ = try await stream.checkpoint(acceptedMs: 61_235, now: fixture.clock.now())
+        try await stream.close(now: fixture.clock.now())
         try await fixture.withLiveServer { central in
             let report = try await central.admin(.get, "/v1/admin/usage?license_id=\(id)").decode(UsageReport.self)
             #expect(report.rows.map(\.usedMs) == [61_234, 1])
@@ -245,11 +247,11 @@ import Testing
             #expect(try await central.request(.get, "/readyz").text == #"{"status":"ready"}"#)
             _ = try await central.admit(key: key)
             _ = try await central.admit(key: key)
-            let metrics = try await central.request(.get, "/metrics").text
-            #expect(metrics.contains(#"central_admissions_total{result="admitted"} 1"#))
-            #expect(metrics.contains(#"central_admissions_total{result="concurrency_limit"} 1"#))
-            #expect(metrics.contains("central_active_leases 1"))
-            #expect(metrics.contains(#"central_http_requests_total{method="POST",status="201"} 1"#))
+            let metrics = PrometheusText(try await central.request(.get, "/metrics").text)
+            #expect(metrics.value("central_admissions_total", ["result": "admitted"]) == 1)
+            #expect(metrics.value("central_admissions_total", ["result": "concurrency_limit"]) == 1)
+            #expect(metrics.value("central_active_leases") == 1)
+            #expect(metrics.value("central_http_requests_total", ["method": "POST", "status": "201"]) == 1)
             let unknown = try await central.request(.get, "/nope")
             #expect(unknown.status == .notFound && unknown.error?.code == .notFound)
         }

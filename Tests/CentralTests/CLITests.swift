@@ -24,7 +24,7 @@ import Testing
         let suspend = try await CommandRunner.run("central", ["license", "suspend", body.license.id, "--json"] + db)
         #expect(try WireCoding.decoder().decode(LicenseView.self, from: Data(suspend.stdout.utf8)).status == .suspended)
 
-        _ = try await fixture.store.debit(DebitRequest(licenseID: body.license.id, sessionID: nil, amountMs: 4_321, idempotencyKey: "x"), now: Date())
+        try await fixture.store.meter(licenseID: body.license.id, ms: 4_321, now: Date())
         let usage = try await CommandRunner.run("central", ["usage", "--csv"] + db)
         #expect(usage.stdout.hasPrefix("day,license_id,customer_name,seconds_used") && usage.stdout.contains("4.321"))
 
@@ -62,6 +62,29 @@ import Testing
             let wrongToken = try await CommandRunner.run("central", ["license", "list", "--url", "http://localhost:\(central.port)", "--token", "nope"])
             #expect(wrongToken.status != 0 && wrongToken.stderr.contains("admin_unauthorized"))
         }
+    }
+
+    @Test func plansAndLicensesNameTheirProvider() async throws {
+        let fixture = try CentralFixture()
+        let db = ["--database-url", "sqlite:\(fixture.databasePath)"]
+        let plan = try await CommandRunner.run(
+            "central", ["plan", "set", "quiet", "--days", "7", "--minutes", "60", "--concurrent", "1", "--devices", "1", "--provider", "null"] + db)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let plans = try await CommandRunner.run("central", ["plan", "list"] + db)
+        #expect(plans.stdout.contains("PROVIDER") && plans.stdout.contains("null"), "\(plans.stdout)")
+        let created = try await CommandRunner.run("central", ["license", "create", "--name", "Quiet Co", "--plan", "quiet", "--json"] + db)
+        let body = try WireCoding.decoder().decode(CreatedLicense.self, from: Data(created.stdout.utf8))
+        #expect(body.license.provider == "null")
+        try await fixture.withLiveServer { central in
+            let remote = ["--url", "http://localhost:\(central.port)", "--token", CentralFixture.adminToken]
+            let updated = try await CommandRunner.run("central", ["license", "update", body.license.id, "--provider", "demo", "--json"] + remote)
+            #expect(try WireCoding.decoder().decode(LicenseView.self, from: Data(updated.stdout.utf8)).provider == "demo", "\(updated.stderr)")
+            let cleared = try await CommandRunner.run("central", ["license", "update", body.license.id, "--default-provider"] + remote)
+            #expect(cleared.status == 0 && cleared.stdout.contains("provider:         default"), "\(cleared.stdout)\(cleared.stderr)")
+            let unknown = try await CommandRunner.run("central", ["license", "update", body.license.id, "--provider", "openai"] + remote)
+            #expect(unknown.status != 0 && unknown.stderr.contains("provider"))
+        }
+        #expect(try await fixture.store.license(id: body.license.id)?.provider == nil)
     }
 
     @Test func serveRefusesToStartWithoutAnAdminToken() async throws {

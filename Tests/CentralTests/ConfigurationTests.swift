@@ -9,6 +9,7 @@ import Testing
         #expect(configuration.host == "0.0.0.0" && configuration.port == 8080)
         #expect(configuration.database == .sqlite(path: "data/central.sqlite"))
         #expect(configuration.adminToken == nil && configuration.leaseTTL == 30 && configuration.authFailuresPerMinute == 10)
+        #expect(configuration.instanceID == nil)
     }
 
     @Test func environmentOverrides() throws {
@@ -17,13 +18,14 @@ import Testing
         let configuration = try CentralConfiguration.fromEnvironment([
             "CENTRAL_HOST": "127.0.0.1", "CENTRAL_PORT": "9090", "DATABASE_URL": "sqlite:///var/lib/central/db.sqlite",
             "ADMIN_TOKEN_FILE": tokenFile.path, "LEASE_TTL_SECONDS": "12", "AUTH_FAILURES_PER_MINUTE": "4",
-            "TRUSTED_PROXIES": "10.0.0.0/8, ::1",
+            "TRUSTED_PROXIES": "10.0.0.0/8, ::1", "CENTRAL_INSTANCE_ID": "central-b",
         ])
         #expect(configuration.host == "127.0.0.1" && configuration.port == 9090)
         #expect(configuration.database == .sqlite(path: "/var/lib/central/db.sqlite"))
         #expect(configuration.adminToken == "from-file")
         #expect(configuration.leaseTTL == 12 && configuration.authFailuresPerMinute == 4)
         #expect(configuration.trustedProxies.map(\.description) == ["10.0.0.0/8", "::1/128"])
+        #expect(configuration.instanceID == "central-b")
         #expect(try CentralConfiguration.fromEnvironment(["ADMIN_TOKEN": "direct", "ADMIN_TOKEN_FILE": tokenFile.path]).adminToken == "direct")
     }
 
@@ -53,7 +55,7 @@ import Testing
 
     @Test func invalidValuesAreRefusedByName() {
         for (name, value) in [("CENTRAL_PORT", "http"), ("CENTRAL_PORT", "70000"), ("DATABASE_URL", "mysql://x"),
-                              ("DATABASE_URL", "postgres://u@h/db"), ("LEASE_TTL_SECONDS", "0"),
+                              ("DATABASE_URL", "postgres://u@h"), ("LEASE_TTL_SECONDS", "0"),
                               ("AUTH_FAILURES_PER_MINUTE", "-2"), ("TRUSTED_PROXIES", "everyone"), ("ADMIN_TOKEN_FILE", "/no/such/file")] {
             #expect(throws: CentralConfiguration.ConfigurationError.self, "\(name)=\(value)") {
                 try CentralConfiguration.fromEnvironment([name: value])

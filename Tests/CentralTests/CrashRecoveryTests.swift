@@ -42,6 +42,11 @@ import Testing
         let second = try CentralProcess(databasePath: fixture.databasePath, port: port, adminToken: CentralFixture.adminToken)
         defer { second.stop() }
         try await second.waitUntilServing()
+        // Checkpointed a moment before the crash, so its edge might have resumed it on another
+        // instance: the restarted one settles it once the instance lapse (10 s) has passed.
+        #expect(try await eventually(within: .seconds(30)) {
+            try await fixture.store.streamSession(id: sessionID)?.status == .closed
+        })
         let settled = try #require(try await fixture.store.streamSession(id: sessionID))
         #expect(settled.status == .closed && settled.stopReason == .serverRestart)
         #expect(try await fixture.store.activeLeaseCount(now: Date()) == 0)

@@ -9,14 +9,14 @@ import Testing
         AudioFrame(sequence: sequence, durationMicroseconds: 20_000, captureTimeMicroseconds: 0, packet: [0x08, 0x00])
     }
 
-    static func sentence(_ id: Int, _ begin: Int, _ end: Int, final: Bool) -> DashScopeWire.EventPayload {
-        DashScopeWire.EventPayload(
+    static func sentence(_ id: Int, _ begin: Int, _ end: Int, final: Bool) -> [ProviderTaskResult] {
+        DashScopeTaskEvents.results(DashScopeWire.EventPayload(
             output: .init(transcription: .init(sentenceID: id, beginTime: begin, endTime: end, text: "s\(id)", sentenceEnd: final)),
-            usage: nil)
+            usage: nil))
     }
 
     @Test func aFailedTaskReplaysOnlyUnconfirmedAudioAndKeepsSentenceIDs() {
-        let relay = DashScopeRelayState(sourceLanguage: "en", targetLanguage: nil)
+        let relay = ProviderRelayState(sourceLanguage: "en", targetLanguage: nil)
         relay.beginTask()
         relay.markStarted()
         for index in 0..<100 { relay.accept(Self.frame(UInt32(index))) }  // 2 s
@@ -45,20 +45,20 @@ import Testing
     }
 
     @Test func replayMemoryIsBounded() {
-        let relay = DashScopeRelayState(sourceLanguage: "zh", targetLanguage: nil)
+        let relay = ProviderRelayState(sourceLanguage: "zh", targetLanguage: nil)
         relay.beginTask()
         relay.markStarted()
         for index in 0..<4_000 {
             relay.accept(Self.frame(UInt32(index)))
             _ = relay.takeUnsent()
         }
-        #expect(relay.read(\.unconfirmed).count <= DashScopeRelayState.replayLimitFrames + DashScopeRelayState.trimSlackFrames)
+        #expect(relay.read(\.unconfirmed).count <= ProviderRelayState.replayLimitFrames + ProviderRelayState.trimSlackFrames)
         #expect(relay.read(\.providerAudioMs) == 80_000)
     }
 
     /// A relay in its second task, whose times are offset by the first task's second of audio.
-    static func relayInSecondTask() -> DashScopeRelayState {
-        let relay = DashScopeRelayState(sourceLanguage: "zh", targetLanguage: "en")
+    static func relayInSecondTask() -> ProviderRelayState {
+        let relay = ProviderRelayState(sourceLanguage: "zh", targetLanguage: "en")
         relay.beginTask()
         relay.markStarted()
         for index in 0..<50 { relay.accept(Self.frame(UInt32(index))) }
@@ -87,7 +87,7 @@ import Testing
                 continue
             }
             #expect(result.startMs >= 1_000 && result.startMs <= result.endMs)
-            #expect(result.endMs <= 1_000 + DashScopeRelayState.maxTaskOffsetMs)
+            #expect(result.endMs <= 1_000 + ProviderRelayState.maxTaskOffsetMs)
         }
     }
 
@@ -95,13 +95,13 @@ import Testing
     @Test func providerUsageCannotOverflowReportedSeconds() {
         let relay = Self.relayInSecondTask()
         for _ in 0..<3 {
-            relay.recordTaskUsage(.init(duration: Int.max))
-            _ = relay.results(from: .init(output: nil, usage: .init(duration: Int.max)))
+            relay.recordTaskUsage(seconds: Int.max)
+            for event in DashScopeTaskEvents.events(.init(output: nil, usage: .init(duration: Int.max))) { _ = relay.apply(event) }
             relay.completeTask()
             relay.beginTask()
         }
-        relay.recordTaskUsage(.init(duration: -7))
+        relay.recordTaskUsage(seconds: -7)
         relay.abortTask()
-        #expect(relay.read(\.reportedSeconds) == 3 * DashScopeRelayState.maxTaskReportedSeconds)
+        #expect(relay.read(\.reportedSeconds) == 3 * ProviderRelayState.maxTaskReportedSeconds)
     }
 }

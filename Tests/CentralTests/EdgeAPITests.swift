@@ -26,7 +26,7 @@ import Testing
         let oneDevice = try await license { $0.devices = 1 }
         let noMinutes = try await license { $0.minutes = 0 }
         let daily = try await license { $0.dailyMinutes = 0.01 }
-        _ = try await fixture.store.debit(DebitRequest(licenseID: daily.id, sessionID: nil, amountMs: 600, idempotencyKey: "d"), now: clock.now())
+        try await fixture.store.meter(licenseID: daily.id, ms: 600, now: clock.now())
         let noSessions = try await license { $0.sessions = 0 }
         let busy = try await license { $0.concurrent = 1 }
 
@@ -112,8 +112,7 @@ import Testing
     @Test func quotaAcceptsBearerOrXLicenseKey() async throws {
         let fixture = try CentralFixture()
         let (key, id) = try await fixture.createLicense { $0.minutes = 2; $0.dailyMinutes = 1 }
-        _ = try await fixture.store.debit(DebitRequest(licenseID: id, sessionID: "s", amountMs: 1_500, idempotencyKey: "q"), now: fixture.clock.now())
-        _ = try await fixture.store.recordSessionStart(licenseID: id, sessionID: "s", now: fixture.clock.now())
+        try await fixture.store.meter(licenseID: id, ms: 1_500, now: fixture.clock.now())
         try await fixture.withLiveServer { central in
             let bearer = try await central.edge(.get, "/v1/license/quota", key: key)
             #expect(bearer.status == .ok)

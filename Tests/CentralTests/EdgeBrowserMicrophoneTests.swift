@@ -79,9 +79,7 @@ import Testing
                         try await Task.sleep(for: .milliseconds(500))
                         let stop = try await edge.execute(uri: "/api/translation/stop", method: .post, headers: own) { $0 }
                         #expect(stop.status == .ok)
-                        for _ in 0..<200 where try await fixture.store.liveStreamSessions().count > 0 {
-                            try await Task.sleep(for: .milliseconds(20))
-                        }
+                        try await eventually { try await fixture.store.liveStreamSessions().isEmpty }
                         try await Task.sleep(for: .milliseconds(300))
                         group.cancelAll()
                     }
@@ -116,13 +114,9 @@ import Testing
                     try await outbound.write(.binary(ByteBuffer(bytes: [UInt8](repeating: 0, count: 3_200))))
                     try await Task.sleep(for: .milliseconds(100))
                 }
-                #expect(try await fixture.store.liveStreamSessions().count == 1)
+                #expect(try await eventually { try await fixture.store.liveStreamSessions().count == 1 })
             }
-            var ended = false
-            for _ in 0..<100 where !ended {
-                ended = try await fixture.store.liveStreamSessions().isEmpty
-                if !ended { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let ended = try await eventually { try await fixture.store.liveStreamSessions().isEmpty }
             #expect(ended, "the session outlived its page")
             #expect(try await fixture.store.activeLeases(licenseID: nil, now: Date()).isEmpty)
         }

@@ -39,24 +39,18 @@ import Testing
         }
     }
 
-    static func waitUntil(_ condition: () async -> Bool) async {
-        for _ in 0..<500 where !(await condition()) {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     @Test func streamsEncodedAudioAndStopsCleanly() async throws {
         let fixture = try CentralFixture(realTime: true)
         let (key, id) = try await fixture.createLicense()
         try await fixture.withLiveServer { central in
             let (link, events, pump) = try Self.link(port: central.port, key: key)
             try await link.open(sourceLanguage: "zh", targetLanguage: "en", codec: CodecParameters())
-            await Self.waitUntil { events.startedCount == 1 }
+            await eventually { events.startedCount == 1 }
             for (index, packet) in try Self.packets(100).enumerated() {
                 await link.send(packet: packet, captureTimeMicroseconds: UInt64(index) * 20_000)
             }
             await link.stop()
-            await Self.waitUntil { events.stopped != nil }
+            await eventually { events.stopped != nil }
             #expect(events.stopped?.reason == .clientStop)
             #expect(events.stopped?.billedMs == 2_000)
             #expect(try await fixture.store.license(id: id)?.usedMs == 2_000)
@@ -70,7 +64,7 @@ import Testing
         try await fixture.withLiveServer { central in
             let (link, events, pump) = try Self.link(port: central.port, key: key)
             try await link.open(sourceLanguage: "zh", targetLanguage: "en", codec: CodecParameters())
-            await Self.waitUntil { events.startedCount == 1 }
+            await eventually { events.startedCount == 1 }
             let packets = try Self.packets(150)
             for index in 0..<50 {
                 await link.send(packet: packets[index], captureTimeMicroseconds: UInt64(index) * 20_000)
@@ -81,14 +75,15 @@ import Testing
             for index in 50..<150 {
                 await link.send(packet: packets[index], captureTimeMicroseconds: UInt64(index) * 20_000)
             }
-            await Self.waitUntil { events.startedCount == 2 }
+            await eventually { events.startedCount == 2 }
             #expect(events.startedCount == 2)
             await link.stop()
-            await Self.waitUntil { events.stopped != nil }
+            await eventually { events.stopped != nil }
             #expect(events.stopped?.billedMs == 3_000)
             let license = try #require(try await fixture.store.license(id: id))
             #expect(license.usedMs == 3_000 && license.sessionsUsed == 1)
             #expect(await link.droppedFrames == 0)
+            #expect(await link.droppedUnsentFrames == 0)
             pump.cancel()
         }
     }

@@ -99,12 +99,16 @@ import Testing
                     uri: "/api/translation/start", method: .post, headers: own,
                     body: ByteBuffer(string: #"{"source_language":"zh","target_language":"en"}"#)) { $0 }
                 #expect(again.status == .conflict)
+                // The quota can reach the page before the stream's `started` does (the admission answer
+                // carries it), so wait for the link itself rather than for the events.
+                var status = try await edge.execute(uri: "/api/status", method: .get, headers: own) { $0 }
                 for _ in 0..<300 {
                     let seen = events.withLock { $0 }
-                    if seen.contains(where: { $0.contains(#""type":"quota""#) }), seen.contains(where: { $0.contains(#""type":"level""#) }) { break }
+                    let streaming = String(buffer: status.body).contains(#""link":"streaming""#)
+                    if streaming, seen.contains(where: { $0.contains(#""type":"quota""#) }), seen.contains(where: { $0.contains(#""type":"level""#) }) { break }
                     try await Task.sleep(for: .milliseconds(20))
+                    status = try await edge.execute(uri: "/api/status", method: .get, headers: own) { $0 }
                 }
-                let status = try await edge.execute(uri: "/api/status", method: .get, headers: own) { $0 }
                 #expect(String(buffer: status.body).contains(#""link":"streaming""#), "\(String(buffer: status.body))")
                 let quota = try await edge.execute(uri: "/api/license/quota", method: .get) { $0 }
                 #expect(quota.status == .ok && String(buffer: quota.body).contains("seconds_limit"))
@@ -112,9 +116,7 @@ import Testing
                 #expect(devices.status == .ok && String(buffer: devices.body).contains("devices"))
                 let stop = try await edge.execute(uri: "/api/translation/stop", method: .post, headers: own) { $0 }
                 #expect(stop.status == .ok)
-                for _ in 0..<300 where try await fixture.store.liveStreamSessions().count > 0 {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                try await eventually { try await fixture.store.liveStreamSessions().isEmpty }
                 let seen = events.withLock { $0 }
                 #expect(seen.contains { $0.contains(#""type":"level""#) }, "\(seen.prefix(3))")
                 #expect(seen.contains { $0.contains(#""type":"state""#) })
@@ -234,7 +236,7 @@ import Testing
             // Nothing started: no capture, no session, no minutes.
             try await Task.sleep(for: .milliseconds(300))
             let status = await controller.currentStatus()
-            #expect(status.link == "idle" && status.sessionID == nil, "\(status)")
+            #expect(status.link == .idle && status.sessionID == nil, "\(status)")
             #expect(try await fixture.store.liveStreamSessions().isEmpty)
             let license = try #require(try await fixture.store.license(id: id))
             #expect(license.sessionsUsed == 0 && license.usedMs == 0)
@@ -266,7 +268,7 @@ import Testing
                 let upgraded = await RawHTTPExchange.send(port: port, method: "GET", path: "/ws", headers: own + Self.webSocketUpgrade)
                 #expect(upgraded.status == 101, "\(upgraded.head)")
             }
-            #expect(await controller.currentStatus().link == "idle")
+            #expect(await controller.currentStatus().link == .idle)
             // The page itself, under its own spelling, from anywhere; other spellings are refused.
             let page = await RawHTTPExchange.send(port: port, method: "GET", path: "/", headers: [("Host", "evil.example")])
             #expect(page.status == 200 && page.body.contains("<html"), "\(page.status)")
@@ -303,7 +305,7 @@ import Testing
                 }
             }
             try await Task.sleep(for: .milliseconds(300))
-            #expect(await controller.currentStatus().link == "idle")
+            #expect(await controller.currentStatus().link == .idle)
             #expect(try await fixture.store.license(id: id)?.sessionsUsed == 0)
             // JSON with parameters, in any case, is what the page sends.
             let start = await RawHTTPExchange.send(
@@ -343,7 +345,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(1_500))
             #expect(!FileManager.default.fileExists(atPath: ran), "a device name ran a command")
             #expect(!FileManager.default.fileExists(atPath: written), "a device name wrote a file")
-            #expect(await controller.currentStatus().link == "idle")
+            #expect(await controller.currentStatus().link == .idle)
             #expect(try await fixture.store.license(id: id)?.sessionsUsed == 0)
             // The configured device is always a valid choice (this one is missing: capture says so).
             let body = ByteBuffer(string: #"{"source_language":"zh","target_language":"en","device":"hw:CARD=Missing,DEV=0"}"#)

@@ -15,7 +15,7 @@ struct ProviderAudioMicrosecondsTests {
 
     @Test(arguments: [(2_500, 400, 1_000), (7_500, 400, 3_000), (20_000, 50, 1_000), (60_000, 30, 1_800)] as [(UInt32, Int, Int64)])
     func theDashScopeRelayAddsMicroseconds(microseconds: UInt32, count: Int, expectedMs: Int64) {
-        let relay = DashScopeRelayState(sourceLanguage: "zh", targetLanguage: "en")
+        let relay = ProviderRelayState(sourceLanguage: "zh", targetLanguage: "en")
         relay.beginTask()
         relay.markStarted()
         for frame in Self.frames(count, microseconds: microseconds) {
@@ -29,14 +29,14 @@ struct ProviderAudioMicrosecondsTests {
 
     @Test func sessionTimesOfShortFramesDoNotDrift() {
         // 400 frames of 2.5 ms: the 401st begins at exactly 1 000 ms of session audio.
-        let relay = DashScopeRelayState(sourceLanguage: "zh", targetLanguage: nil)
+        let relay = ProviderRelayState(sourceLanguage: "zh", targetLanguage: nil)
         for frame in Self.frames(401, microseconds: 2_500) { relay.accept(frame) }
         #expect(relay.read { $0.unconfirmed.last?.sessionStartMs } == 1_000)
         #expect(relay.read { $0.unconfirmed.reduce(0) { $0 + $1.durationMs } } == 1_002)
     }
 
     @Test func aFailoverReplayCountsAgainExactly() {
-        let relay = DashScopeRelayState(sourceLanguage: "zh", targetLanguage: nil)
+        let relay = ProviderRelayState(sourceLanguage: "zh", targetLanguage: nil)
         relay.beginTask()
         relay.markStarted()
         for frame in Self.frames(200, microseconds: 2_500) { relay.accept(frame) }

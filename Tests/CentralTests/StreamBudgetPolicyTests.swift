@@ -6,12 +6,7 @@ import Testing
 /// The checkpoint's billing and reservation rule, without a database.
 struct StreamBudgetPolicyTests {
     func license(limitMs: Int64, usedMs: Int64 = 0, dailyCapMs: Int64? = nil) -> License {
-        License(
-            id: "lic_test", keyPrefix: "SE-TEST", customerName: "T", customerEmail: nil, plan: "p", status: .active,
-            createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0),
-            startsAt: Date(timeIntervalSince1970: 0), expiresAt: nil, validityDays: 30, expiryFromFirstUse: false,
-            limitMs: limitMs, usedMs: usedMs, sessionLimit: nil, sessionsUsed: 0, dailyCapMs: dailyCapMs,
-            maxConcurrent: 4, maxDevices: 4, ipAllowlist: IPAllowlist(blocks: []), notes: "", lastUsedAt: nil)
+        TestLicense.value(limitMs: limitMs, usedMs: usedMs, dailyCapMs: dailyCapMs)
     }
 
     @Test func aLoneSessionReservesItsChunk() {
@@ -46,6 +41,21 @@ struct StreamBudgetPolicyTests {
             othersReservedMs: 4_000, wantedMs: 2_000)
         #expect(budget.billMs == 1_500)
         #expect(budget.reservedMs == 0)
+    }
+
+    @Test func theUnspentPartOfTheHeldReservationStaysHeld() {
+        // 4 s left, this session holds 2 s and others the other 2 s; it used 1.2 s of its own.
+        // Half of what is free would be 0.4 s, but frames may already be on their way inside
+        // the 0.8 s it still holds, so that much stays reserved for it.
+        let budget = StreamBudgetPolicy.decide(
+            license: license(limitMs: 4_000), usedTodayMs: 0, unbilledMs: 1_200, heldMs: 2_000,
+            othersReservedMs: 2_000, wantedMs: 2_000)
+        #expect(budget.billMs == 1_200 && budget.reservedMs == 800)
+        // Closing returns it all the same.
+        let closing = StreamBudgetPolicy.decide(
+            license: license(limitMs: 4_000), usedTodayMs: 0, unbilledMs: 1_200, heldMs: 2_000,
+            othersReservedMs: 2_000, wantedMs: 0)
+        #expect(closing.reservedMs == 0)
     }
 
     @Test func theLedgerNeverPassesTheLimit() {

@@ -100,6 +100,18 @@ import Testing
             var tokens: [(token: String, session: String, device: String)] = []
             var clients: [(StreamTestClient, String, String)] = []
             var sequence: UInt32 = 0
+            // The walk starts from one open stream, so that it always streams (a purely random
+            // start could delete every session before one opens, and then proves nothing).
+            let first = try await central.admit(key: key, device: "device-0")
+            if first.status == .created {
+                let (token, session) = try token(first)
+                let client = StreamTestClient(port: central.port, token: token)
+                client.start()
+                #expect(await client.started() != nil, "the first stream did not open: \(client.messages)")
+                clients.append((client, session, "device-0"))
+            } else {
+                Issue.record("the first admission was refused: \(first.text)")
+            }
             for _ in 0..<60 {
                 switch Int.random(in: 0..<7, using: &generator) {
                 case 0, 1:

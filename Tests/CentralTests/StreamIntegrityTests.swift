@@ -104,7 +104,8 @@ import Testing
             clients.append(client)
         }
         _ = await clients[1].waitFor { if case .ack(let a) = $0, a.lastSequence == 49 { a } else { nil } }
-        central.stop() // SIGTERM, then waits for the exit
+        // SIGTERM, then waits for the exit: a graceful shutdown, not an error (container-check saw 1).
+        #expect(central.stop() == 0)
         var billed: Int64 = 0
         for client in clients {
             let stopped = try #require(await client.stopped(timeout: .seconds(2)), "no stopped: \(client.messages.suffix(2))")
@@ -114,17 +115,5 @@ import Testing
         }
         #expect(try await fixture.store.license(id: id)?.usedMs == billed)
         #expect(try await fixture.store.activeLeaseCount(now: Date()) == 0)
-    }
-}
-
-/// The relay-latency histogram takes the edge's capture clock at its word: it must survive any value.
-struct LatencyHistogramTests {
-    @Test func hostileCaptureTimesCannotOverflowTheSum() {
-        let histogram = LatencyHistogram()
-        for _ in 0..<10_000 { histogram.record(microseconds: .max) }
-        histogram.record(microseconds: .min)
-        let lines = histogram.render(name: "relay", help: "h")
-        #expect(lines.contains("relay_count 10001"))
-        #expect(lines.contains { $0.hasPrefix("relay_sum ") })
     }
 }

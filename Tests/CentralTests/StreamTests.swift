@@ -222,7 +222,8 @@ import Testing
             await streamingB.value
             #expect(try await Self.stoppedAfterStop(b).billedMs == 2_000)
             let metrics = try await central.request(.get, "/metrics").text
-            #expect(metrics.contains(#"central_stream_frames_total{outcome="rejected"} 7"#), "\(metrics.split(separator: "\n").filter { $0.contains("frames") })")
+            #expect(PrometheusText(metrics).value("central_stream_frames_total", ["outcome": "rejected"]) == 7,
+                    "\(metrics.split(separator: "\n").filter { $0.contains("frames") })")
         }
     }
 

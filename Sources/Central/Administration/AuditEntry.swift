@@ -22,7 +22,7 @@ public struct AuditEntry: Sendable, Equatable, Codable {
 }
 
 /// The operator behind an administrative change.
-public struct Actor: Sendable, Equatable {
+public struct AdminOperator: Sendable, Equatable {
     public var name: String
     public var ip: String?
 

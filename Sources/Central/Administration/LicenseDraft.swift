@@ -17,6 +17,8 @@ public struct LicenseDraft: Sendable, Equatable {
     public var startsAt: Date?
     /// Count the validity days from the first admission instead of from creation.
     public var expiryFromFirstUse: Bool?
+    /// The speech provider; absent: the plan's.
+    public var provider: String?
 
     public init(plan: String = "trial-basic", customerName: String) {
         self.plan = plan
@@ -25,7 +27,7 @@ public struct LicenseDraft: Sendable, Equatable {
 
     static let fields: Set<String> = [
         "plan", "customer_name", "customer_email", "days", "minutes", "sessions", "concurrent", "devices",
-        "daily_minutes", "ip_allowlist", "notes", "starts_at", "expiry_from_first_use",
+        "daily_minutes", "ip_allowlist", "notes", "starts_at", "expiry_from_first_use", "provider",
     ]
 
     public init(json reader: JSONObjectReader) throws(RequestValidationError) {
@@ -42,6 +44,7 @@ public struct LicenseDraft: Sendable, Equatable {
         notes = try reader.string("notes", maxLength: LicenseLimits.notesLength, text: .multiline)
         startsAt = try reader.timestamp("starts_at")
         expiryFromFirstUse = try reader.bool("expiry_from_first_use")
+        provider = try LicenseLimits.provider(reader)
         if days == 0 {
             throw RequestValidationError(.invalidValue, field: "days", "Field 'days' must be at least 1.")
         }
@@ -61,6 +64,7 @@ public struct LicenseDraft: Sendable, Equatable {
         object["notes"] = notes.map(JSONValue.string)
         object["starts_at"] = startsAt.map { .string(WireCoding.formatTimestamp($0)) }
         object["expiry_from_first_use"] = expiryFromFirstUse.map(JSONValue.bool)
+        object["provider"] = provider.map(JSONValue.string)
         return .object(object)
     }
 }
@@ -83,6 +87,17 @@ enum LicenseLimits {
             throw RequestValidationError(.invalidValue, field: "customer_email", "Field 'customer_email' is not an email address.")
         }
         return email.isEmpty ? nil : email
+    }
+
+    /// A provider central knows (whether or not this central runs it now: a license may name
+    /// one before it is enabled; its sessions are refused until then).
+    static func provider(_ reader: JSONObjectReader) throws(RequestValidationError) -> String? {
+        guard let name = try reader.string("provider", maxLength: 32) else { return nil }
+        guard ProviderKind.named(name) != nil else {
+            throw RequestValidationError(
+                .invalidValue, field: "provider", "Field 'provider' must be one of: \(ProviderKind.names.joined(separator: ", ")).")
+        }
+        return name
     }
 
     static func allowlist(_ reader: JSONObjectReader) throws(RequestValidationError) -> IPAllowlist? {

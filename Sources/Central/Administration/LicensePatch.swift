@@ -22,12 +22,14 @@ public struct LicensePatch: Sendable, Equatable {
     public var ipAllowlist: IPAllowlist?
     public var startsAt: Date?
     public var expiresAt: Date?
+    /// `null` clears it: the license then streams to the default provider.
+    public var provider: Change<String>?
 
     public init() {}
 
     static let fields: Set<String> = [
         "customer_name", "customer_email", "plan", "notes", "minutes", "sessions", "daily_minutes", "concurrent",
-        "devices", "ip_allowlist", "starts_at", "expires_at",
+        "devices", "ip_allowlist", "starts_at", "expires_at", "provider",
     ]
 
     public init(json reader: JSONObjectReader) throws(RequestValidationError) {
@@ -50,6 +52,7 @@ public struct LicensePatch: Sendable, Equatable {
         ipAllowlist = try LicenseLimits.allowlist(reader)
         startsAt = try reader.timestamp("starts_at")
         expiresAt = try reader.timestamp("expires_at")
+        provider = reader.isNull("provider") ? .clear : try LicenseLimits.provider(reader).map(Change.set)
     }
 
     public var isEmpty: Bool { self == LicensePatch() }
@@ -69,6 +72,7 @@ public struct LicensePatch: Sendable, Equatable {
         if ipAllowlist != nil { names.append("ip_allowlist") }
         if startsAt != nil { names.append("starts_at") }
         if expiresAt != nil { names.append("expires_at") }
+        if provider != nil { names.append("provider") }
         return names
     }
 
@@ -97,6 +101,11 @@ public struct LicensePatch: Sendable, Equatable {
         if let ipAllowlist { license.ipAllowlist = ipAllowlist }
         if let startsAt { license.startsAt = startsAt }
         if let expiresAt { license.expiresAt = expiresAt }
+        switch provider {
+        case .set(let name): license.provider = name
+        case .clear: license.provider = nil
+        case nil: break
+        }
     }
 
     /// The JSON body the admin API accepts, for the CLI talking to a remote central.
@@ -121,6 +130,7 @@ public struct LicensePatch: Sendable, Equatable {
         object["ip_allowlist"] = ipAllowlist.map { .array($0.entries.map(JSONValue.string)) }
         object["starts_at"] = startsAt.map { .string(WireCoding.formatTimestamp($0)) }
         object["expires_at"] = expiresAt.map { .string(WireCoding.formatTimestamp($0)) }
+        object["provider"] = change(provider, JSONValue.string)
         return .object(object)
     }
 }

@@ -26,6 +26,8 @@ public struct LicenseView: Sendable, Equatable, Codable {
     public var ipAllowlist: [String]
     public var notes: String
     public var lastUsedAt: Date?
+    /// nil: the default provider.
+    public var provider: String?
     /// Present on single-license responses.
     public var devices: [BoundDevice]?
     public var activeLeases: [Lease]?
@@ -55,6 +57,7 @@ public struct LicenseView: Sendable, Equatable, Codable {
         ipAllowlist = license.ipAllowlist.entries
         notes = license.notes
         lastUsedAt = license.lastUsedAt
+        provider = license.provider
         self.devices = devices
         self.activeLeases = activeLeases
         self.quota = quota
@@ -83,6 +86,7 @@ public struct LicenseView: Sendable, Equatable, Codable {
         case ipAllowlist = "ip_allowlist"
         case notes
         case lastUsedAt = "last_used_at"
+        case provider
         case devices
         case activeLeases = "active_leases"
         case quota

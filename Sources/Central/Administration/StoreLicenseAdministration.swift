@@ -5,10 +5,10 @@ import Protocol
 public struct StoreLicenseAdministration: LicenseAdministration {
     let store: any CentralStore
     let clock: any WallClock
-    let actor: Actor
+    let actor: AdminOperator
     let observer: (any LicenseChangeObserver)?
 
-    public init(store: any CentralStore, clock: any WallClock, actor: Actor, observer: (any LicenseChangeObserver)? = nil) {
+    public init(store: any CentralStore, clock: any WallClock, actor: AdminOperator, observer: (any LicenseChangeObserver)? = nil) {
         self.store = store
         self.clock = clock
         self.actor = actor
@@ -35,7 +35,8 @@ public struct StoreLicenseAdministration: LicenseAdministration {
             sessionLimit: draft.sessions ?? plan.sessionLimit, sessionsUsed: 0,
             dailyCapMs: (draft.dailyMinutes ?? plan.dailyMinutes).map(Milliseconds.fromMinutes),
             maxConcurrent: draft.concurrent ?? plan.maxConcurrent, maxDevices: draft.devices ?? plan.maxDevices,
-            ipAllowlist: draft.ipAllowlist ?? IPAllowlist(blocks: []), notes: draft.notes ?? "", lastUsedAt: nil)
+            ipAllowlist: draft.ipAllowlist ?? IPAllowlist(blocks: []), notes: draft.notes ?? "", lastUsedAt: nil,
+            provider: draft.provider ?? plan.provider)
         try await store.insertLicense(license, keyHash: key.hash, actor: actor)
         return CreatedLicense(key: key.value, license: try await view(license, now: now))
     }

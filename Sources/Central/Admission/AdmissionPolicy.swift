@@ -24,6 +24,13 @@ enum AdmissionPolicy {
         return nil
     }
 
+    /// The license's expiry once this admission is its first use: a license whose validity runs
+    /// from first use gets its end date now; any other keeps the one it has.
+    static func expiry(admitting license: License, now: Date) -> Date? {
+        guard license.expiryFromFirstUse, license.expiresAt == nil else { return license.expiresAt }
+        return now.addingTimeInterval(TimeInterval(license.validityDays) * 86_400)
+    }
+
     /// Why the license as a whole cannot stream now (whoever asks, from wherever): what
     /// `GET /v1/license/quota` reports as `blocked_by`. Nil when it can.
     static func streamingBlocker(_ license: License, usedTodayMs: Int64, now: Date) -> ErrorCode? {

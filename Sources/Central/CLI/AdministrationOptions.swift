@@ -8,12 +8,14 @@ struct AdministrationOptions: ParsableArguments {
     var url: String?
     @Option(help: "Admin token for --url (or env ADMIN_TOKEN / ADMIN_TOKEN_FILE).")
     var token: String?
-    @Option(name: .customLong("database-url"), help: "sqlite:<path> when working on the database directly (env DATABASE_URL).")
+    @Option(
+        name: .customLong("database-url"),
+        help: "sqlite:<path> or postgres://… when working on the database directly (env DATABASE_URL).")
     var databaseURL: String?
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
-    func administration() throws -> any LicenseAdministration {
+    func administration() async throws -> any LicenseAdministration {
         let environment = ProcessInfo.processInfo.environment
         let actorName = "cli:" + (environment["USER"] ?? environment["LOGNAME"] ?? "unknown")
         if let url {
@@ -29,8 +31,9 @@ struct AdministrationOptions: ParsableArguments {
             }
             return HTTPLicenseAdministration(baseURL: base, token: token, actorName: actorName)
         }
-        let location = try DatabaseLocation(url: databaseURL ?? environment["DATABASE_URL"] ?? "sqlite:data/central.sqlite")
+        let location = try DatabaseLocation(
+            url: databaseURL ?? environment["DATABASE_URL"] ?? "sqlite:data/central.sqlite", environment: environment)
         return StoreLicenseAdministration(
-            store: try location.openStore(), clock: SystemWallClock(), actor: Actor(name: actorName, ip: nil))
+            store: try await location.openStore(), clock: SystemWallClock(), actor: AdminOperator(name: actorName, ip: nil))
     }
 }

@@ -26,6 +26,7 @@ struct LicenseCommand: AsyncParsableCommand {
         @Option(help: "Free-text notes.") var notes: String?
         @Flag(name: .customLong("from-first-use"), help: "Count the validity days from the first admission.")
         var fromFirstUse = false
+        @Option(help: "Speech provider (dashscope, demo, null; overrides the plan).") var provider: String?
 
         func run() async throws {
             var draft = LicenseDraft(plan: plan, customerName: name)
@@ -39,6 +40,7 @@ struct LicenseCommand: AsyncParsableCommand {
             draft.ipAllowlist = try parseAllowlist(ip)
             draft.notes = notes
             draft.expiryFromFirstUse = fromFirstUse ? true : nil
+            draft.provider = provider
             // The same validation the API applies, before anything is written.
             _ = try LicenseDraft(json: try JSONObjectReader(value: draft.json, allowed: LicenseDraft.fields))
             let created = try await options.administration().createLicense(draft)
@@ -94,8 +96,14 @@ struct LicenseCommand: AsyncParsableCommand {
         @Option(name: .customLong("daily-minutes"), help: "Daily cap in minutes.") var dailyMinutes: Double?
         @Option(help: "Allowed client network, CIDR (repeatable; replaces the list).") var ip: [String] = []
         @Option(help: "Notes.") var notes: String?
+        @Option(help: "Speech provider (dashscope, demo, null).") var provider: String?
+        @Flag(name: .customLong("default-provider"), help: "Stream to the default provider (clears --provider).")
+        var defaultProvider = false
 
         func run() async throws {
+            guard provider == nil || !defaultProvider else {
+                throw ValidationError("Give --provider or --default-provider, not both.")
+            }
             var patch = LicensePatch()
             patch.customerName = name
             patch.customerEmail = email.map { .set($0) }
@@ -106,6 +114,7 @@ struct LicenseCommand: AsyncParsableCommand {
             patch.dailyMinutes = dailyMinutes.map { .set($0) }
             patch.ipAllowlist = try parseAllowlist(ip)
             patch.notes = notes
+            patch.provider = defaultProvider ? .clear : provider.map { .set($0) }
             _ = try LicensePatch(json: try JSONObjectReader(value: patch.json, allowed: LicensePatch.fields))
             try printLicense(try await options.administration().updateLicense(id: id, patch), options)
         }
@@ -178,13 +187,14 @@ struct LicenseCommand: AsyncParsableCommand {
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create or reuse a demo license and print its key (used by `make run`).")
-        @Option(name: .customLong("database-url"), help: "sqlite:<path> (env DATABASE_URL).") var databaseURL: String?
+        @Option(name: .customLong("database-url"), help: "sqlite:<path> or postgres://… (env DATABASE_URL).") var databaseURL: String?
         @Option(name: .customLong("key-file"), help: "Where the demo key is kept between runs.") var keyFile = "data/demo-license.key"
 
         func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
             let location = try DatabaseLocation(
-                url: databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "sqlite:data/central.sqlite")
-            let store = try location.openStore()
+                url: databaseURL ?? environment["DATABASE_URL"] ?? "sqlite:data/central.sqlite", environment: environment)
+            let store = try await location.openStore()
             let now = Date()
             if let data = FileManager.default.contents(atPath: keyFile) {
                 let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -196,7 +206,7 @@ struct LicenseCommand: AsyncParsableCommand {
                 }
             }
             let administration = StoreLicenseAdministration(
-                store: store, clock: SystemWallClock(), actor: Actor(name: "make-run", ip: nil))
+                store: store, clock: SystemWallClock(), actor: AdminOperator(name: "make-run", ip: nil))
             var draft = LicenseDraft(plan: "trial-basic", customerName: "Demo customer")
             draft.notes = "Created by make run"
             let created = try await administration.createLicense(draft)

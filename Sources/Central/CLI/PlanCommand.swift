@@ -13,11 +13,12 @@ struct PlanCommand: AsyncParsableCommand {
             let plans = try await options.administration().plans()
             if options.json { return try CLIOutput.json(plans) }
             print(TextTable.render(
-                headers: ["PLAN", "DAYS", "MINUTES", "SESSIONS", "CONCURRENT", "DEVICES", "DAILY MIN", "DESCRIPTION"],
+                headers: ["PLAN", "DAYS", "MINUTES", "SESSIONS", "CONCURRENT", "DEVICES", "DAILY MIN", "PROVIDER", "DESCRIPTION"],
                 rows: plans.map {
                     [
                         $0.name, String($0.validityDays), $0.minutes.formatted(), $0.sessionLimit.map(String.init) ?? "∞",
-                        String($0.maxConcurrent), String($0.maxDevices), $0.dailyMinutes?.formatted() ?? "-", $0.description,
+                        String($0.maxConcurrent), String($0.maxDevices), $0.dailyMinutes?.formatted() ?? "-",
+                        $0.provider ?? "default", $0.description,
                     ]
                 }))
         }
@@ -34,14 +35,19 @@ struct PlanCommand: AsyncParsableCommand {
         @Option var devices: Int
         @Option(name: .customLong("daily-minutes")) var dailyMinutes: Double?
         @Option var description = ""
+        @Option(help: "Speech provider of the plan's licenses (dashscope, demo, null); omit for the default.")
+        var provider: String?
 
         func run() async throws {
             guard days > 0, minutes >= 0, concurrent >= 0, devices >= 0, (sessions ?? 0) >= 0, (dailyMinutes ?? 0) >= 0 else {
                 throw ValidationError("Plan values must not be negative, and days must be at least 1.")
             }
+            if let provider, ProviderKind.named(provider) == nil {
+                throw ValidationError("--provider must be one of: \(ProviderKind.names.joined(separator: ", ")).")
+            }
             let plan = try await options.administration().savePlan(Plan(
                 name: name, validityDays: days, minutes: minutes, sessionLimit: sessions, maxConcurrent: concurrent,
-                maxDevices: devices, dailyMinutes: dailyMinutes, description: description))
+                maxDevices: devices, dailyMinutes: dailyMinutes, description: description, provider: provider))
             if options.json { return try CLIOutput.json(plan) }
             print("saved plan \(plan.name)")
         }

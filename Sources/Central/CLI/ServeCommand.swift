@@ -10,7 +10,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (env CENTRAL_HOST, default 0.0.0.0).") var host: String?
     @Option(help: "Port to listen on (env CENTRAL_PORT, default 8080).") var port: Int?
-    @Option(name: .customLong("database-url"), help: "sqlite:<path> (env DATABASE_URL, default sqlite:data/central.sqlite).")
+    @Option(
+        name: .customLong("database-url"),
+        help: "sqlite:<path> or postgres://user@host:port/db (env DATABASE_URL, default sqlite:data/central.sqlite).")
     var databaseURL: String?
     @Option(name: .customLong("admin-token-file"), help: "File holding the admin token (env ADMIN_TOKEN_FILE).")
     var adminTokenFile: String?
@@ -29,7 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = try CentralConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
         if let host { configuration.host = host }
         if let port { configuration.port = try CentralConfiguration.parsePort(String(port), name: "--port") }
-        if let databaseURL { configuration.database = try DatabaseLocation(url: databaseURL) }
+        if let databaseURL {
+            configuration.database = try DatabaseLocation(url: databaseURL, environment: ProcessInfo.processInfo.environment)
+        }
         if let adminTokenFile {
             configuration.adminToken = try CentralConfiguration.readSecret(file: adminTokenFile, name: "--admin-token-file")
         }
@@ -56,26 +60,54 @@ struct ServeCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "central")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        let store = try configuration.database.openStore()
+        let database = try configuration.database.open(logger: logger)
         raiseOpenFileLimit(logger: logger)
-        let (provider, vault) = try await ProviderSetup.make(
-            configuration: configuration, store: store, clock: SystemWallClock(), logger: logger)
         let tls = try configuration.tls.map { try CentralTLS(files: $0, logger: logger) }
         let reloader = Self.reloadOnHangUp(tls, logger: logger)
         defer { reloader.cancel() }
+        guard let client = database.service else {
+            let services = try await Self.services(configuration: configuration, store: database.store, tls: tls, logger: logger)
+            try await ServiceGroup(configuration: .init(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+            return
+        }
+        // The database client is the group's first service, so it stops last, after the HTTP
+        // server and the streams; it must run before the migrations and the provider setup can
+        // use the store, so the rest joins the running group once they are done.
+        let group = ServiceGroup(configuration: .init(
+            services: [client], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await database.prepare()
+            for service in try await Self.services(configuration: configuration, store: database.store, tls: tls, logger: logger) {
+                await group.addServiceUnlessShutdown(service)
+            }
+            try await tasks.next()
+        }
+    }
+
+    /// The HTTP server and the stream shutdown, in the order the group starts them (it stops
+    /// them in reverse: streams stop, billed and told why, before the server closes their sockets).
+    static func services(
+        configuration: CentralConfiguration, store: any CentralStore, tls: CentralTLS?, logger: Logger
+    ) async throws -> [any Service] {
+        let assembly = try await ProviderSetup.make(
+            configuration: configuration, store: store, clock: SystemWallClock(), logger: logger)
         let registry = StreamRegistry()
         let app = try buildApplication(
-            configuration: configuration, store: store, provider: provider, keyVault: vault, tls: tls, logger: logger,
+            configuration: configuration, store: store, providers: assembly.providers, keyVault: assembly.vault, tls: tls,
+            logger: logger,
             streamRegistry: registry)
         logger.info("central starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "database": "\(configuration.database)",
             "tls": "\(tls != nil)",
         ])
-        // Streams stop (billed, told why) before the server closes their sockets.
-        let services = ServiceGroup(configuration: .init(
-            services: [app, StreamShutdownService(registry: registry)], gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await services.run()
+        return [
+            app,
+            StreamShutdownService(
+                registry: registry, store: store, instanceID: configuration.resolvedInstanceID,
+                instanceLapse: configuration.instanceLapse),
+        ]
     }
 
     /// SIGHUP re-reads the certificate and key (a renewed certificate, no restart). Without

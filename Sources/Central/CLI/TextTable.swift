@@ -53,6 +53,7 @@ enum CLIOutput {
             "key prefix:       \(license.keyPrefix)",
             "customer:         \(license.customerName)\(license.customerEmail.map { " <\($0)>" } ?? "")",
             "plan:             \(license.plan)",
+            "provider:         \(license.provider ?? "default")",
             "status:           \(license.status.rawValue)",
             "starts:           \(date(license.startsAt))",
             "expires:          \(license.expiresAt.map(WireCoding.formatTimestamp) ?? (license.expiryFromFirstUse ? "\(license.validityDays) days from first use" : "-"))",

@@ -14,14 +14,17 @@ public struct CentralConfiguration: Sendable {
     /// Peers whose `X-Forwarded-For` is believed (a reverse proxy in front of central).
     public var trustedProxies: [CIDRBlock] = []
     public var logLevel = "info"
-    /// `demo`, `dashscope` or `null` (accepts audio, returns nothing; load tests). Unset: DashScope
-    /// when DashScope keys are configured or stored, else the demo.
-    public var speechProvider: String?
-    /// DASHSCOPE_URL, DASHSCOPE_MODEL, DASHSCOPE_WORKSPACE, DASHSCOPE_ROTATE_SECONDS.
-    public var dashScope = DashScopeSettings()
-    /// DASHSCOPE_API_KEYS / DASHSCOPE_API_KEY (environment) and DASHSCOPE_API_KEY_FILE (one per line).
-    public var dashScopeKeys: [String] = []
-    public var dashScopeKeysFromFile: [String] = []
+    /// CENTRAL_INSTANCE_ID: this instance's name among those sharing a database (the owner of
+    /// its live sessions) and the `instance_id` label on every metric; `<host name>:<port>` when
+    /// nil. Keep it stable across restarts: a restarting instance settles its own sessions.
+    public var instanceID: String?
+    /// The instance name in use: `instanceID`, or this host's name and port.
+    public var resolvedInstanceID: String { instanceID ?? "\(CentralMetrics.hostName()):\(port)" }
+    /// Seconds without a heartbeat after which an instance's live sessions are settled by the
+    /// others: 10, and never more than half the lease TTL, so they are settled within the TTL.
+    public var instanceLapse: TimeInterval { max(3, min(10, leaseTTL / 2)) }
+    /// The speech providers to run, in order, and each one's settings and keys.
+    public var providers = ProviderSettings()
     /// PROVIDER_MASTER_KEY or PROVIDER_MASTER_KEY_FILE: encrypts provider keys at rest.
     public var providerMasterKey: String?
     /// TLS_CERT_FILE + TLS_KEY_FILE: serve HTTPS/WSS directly (re-read on SIGHUP).
@@ -53,7 +56,7 @@ public struct CentralConfiguration: Sendable {
             configuration.port = try parsePort(port, name: "CENTRAL_PORT")
         }
         if let url = environment["DATABASE_URL"], !url.isEmpty {
-            configuration.database = try DatabaseLocation(url: url)
+            configuration.database = try DatabaseLocation(url: url, environment: environment)
         }
         if let token = environment["ADMIN_TOKEN"], !token.isEmpty {
             configuration.adminToken = token
@@ -76,13 +79,13 @@ public struct CentralConfiguration: Sendable {
             configuration.trustedProxies = try parseProxies(proxies)
         }
         if let level = environment["LOG_LEVEL"], !level.isEmpty { configuration.logLevel = level }
-        if let provider = environment["SPEECH_PROVIDER"], !provider.isEmpty {
-            guard ["demo", "dashscope", "null"].contains(provider) else {
-                throw ConfigurationError.invalid(name: "SPEECH_PROVIDER", value: provider, expected: "demo, dashscope or null")
-            }
-            configuration.speechProvider = provider
+        if let instance = environment["CENTRAL_INSTANCE_ID"], !instance.isEmpty { configuration.instanceID = instance }
+        configuration.providers = try ProviderSettings.fromEnvironment(environment)
+        if let master = environment["PROVIDER_MASTER_KEY"], !master.isEmpty {
+            configuration.providerMasterKey = master
+        } else if let file = environment["PROVIDER_MASTER_KEY_FILE"], !file.isEmpty {
+            configuration.providerMasterKey = try readSecret(file: file, name: "PROVIDER_MASTER_KEY_FILE")
         }
-        try readProviderSettings(environment, into: &configuration)
         let certificate = environment["TLS_CERT_FILE"] ?? "", key = environment["TLS_KEY_FILE"] ?? ""
         if !certificate.isEmpty || !key.isEmpty {
             guard !certificate.isEmpty, !key.isEmpty else {
@@ -100,43 +103,6 @@ public struct CentralConfiguration: Sendable {
         }
         try readHTTPLimits(environment, into: &configuration)
         return configuration
-    }
-
-    static func readProviderSettings(_ environment: [String: String], into configuration: inout CentralConfiguration) throws {
-        if let url = environment["DASHSCOPE_URL"], !url.isEmpty {
-            guard url.hasPrefix("wss://") || url.hasPrefix("ws://") else {
-                throw ConfigurationError.invalid(name: "DASHSCOPE_URL", value: url, expected: "a wss:// (or ws://) URL")
-            }
-            configuration.dashScope.url = url
-        }
-        if let model = environment["DASHSCOPE_MODEL"], !model.isEmpty {
-            guard let known = DashScopeModel(rawValue: model) else {
-                throw ConfigurationError.invalid(
-                    name: "DASHSCOPE_MODEL", value: model,
-                    expected: DashScopeModel.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            configuration.dashScope.model = known
-        }
-        if let workspace = environment["DASHSCOPE_WORKSPACE"], !workspace.isEmpty {
-            configuration.dashScope.workspace = workspace
-        }
-        if let rotate = environment["DASHSCOPE_ROTATE_SECONDS"] {
-            configuration.dashScope.rotateAfterMs = Int(try parseSeconds(rotate, name: "DASHSCOPE_ROTATE_SECONDS") * 1000)
-        }
-        // Secrets are never echoed in an error message.
-        let listed = (environment["DASHSCOPE_API_KEYS"] ?? "").split(separator: ",")
-            + [Substring(environment["DASHSCOPE_API_KEY"] ?? "")]
-        configuration.dashScopeKeys = listed.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if let file = environment["DASHSCOPE_API_KEY_FILE"], !file.isEmpty {
-            configuration.dashScopeKeysFromFile = try readSecret(file: file, name: "DASHSCOPE_API_KEY_FILE")
-                .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        }
-        if let master = environment["PROVIDER_MASTER_KEY"], !master.isEmpty {
-            configuration.providerMasterKey = master
-        } else if let file = environment["PROVIDER_MASTER_KEY_FILE"], !file.isEmpty {
-            configuration.providerMasterKey = try readSecret(file: file, name: "PROVIDER_MASTER_KEY_FILE")
-        }
     }
 
     static func readHTTPLimits(_ environment: [String: String], into configuration: inout CentralConfiguration) throws {
@@ -186,39 +152,5 @@ public struct CentralConfiguration: Sendable {
     public static func generateAdminToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
-    }
-}
-
-/// Where the store lives, from `DATABASE_URL`.
-public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
-    case sqlite(path: String)
-
-    /// Accepts `sqlite:relative/path`, `sqlite:/absolute/path` and `sqlite:///absolute/path`.
-    public init(url: String) throws {
-        if url.hasPrefix("sqlite:") {
-            var path = String(url.dropFirst("sqlite:".count))
-            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
-            guard !path.isEmpty else {
-                throw CentralConfiguration.ConfigurationError.invalid(name: "DATABASE_URL", value: url, expected: "sqlite:<path>")
-            }
-            self = .sqlite(path: path)
-        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw CentralConfiguration.ConfigurationError.invalid(
-                name: "DATABASE_URL", value: "postgres://…", expected: "sqlite:<path> (PostgreSQL support is not in this version)")
-        } else {
-            throw CentralConfiguration.ConfigurationError.invalid(name: "DATABASE_URL", value: url, expected: "sqlite:<path>")
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .sqlite(let path): "sqlite:\(path)"
-        }
-    }
-
-    public func openStore() throws -> any CentralStore {
-        switch self {
-        case .sqlite(let path): try SQLiteCentralStore(path: path)
-        }
     }
 }

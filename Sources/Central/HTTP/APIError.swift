@@ -41,6 +41,9 @@ public struct APIError: Error, HTTPResponseError {
             }
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, .payloadTooLarge, "The request body is too large.")
+        case StoreError.notReady:
+            // The database is away (or not migrated): say so, and that trying again is right.
+            return APIError(.serviceUnavailable, .unavailable, "The database is unreachable right now; try again in a moment.")
         case StoreError.invalidCursor:
             return APIError(.badRequest, .invalidQuery, "The cursor is not one this server issued.", field: "cursor")
         case let error as HTTPError:

@@ -20,6 +20,40 @@ struct AdminController {
         group.delete("sessions/{id}", use: stopSession)
         group.get("plans", use: plans)
         group.put("plans/{name}", use: savePlan)
+        group.get("instances", use: instances)
+    }
+
+    struct InstanceView: Encodable {
+        var instance: InstanceRecord
+        /// Its heartbeat is older than the lapse: the others have settled (or will settle) its sessions.
+        var lapsed: Bool
+        /// The instance answering this request.
+        var current: Bool
+
+        func encode(to encoder: any Encoder) throws {
+            try instance.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(lapsed, forKey: .lapsed)
+            try container.encode(current, forKey: .current)
+        }
+
+        enum Keys: String, CodingKey { case lapsed, current }
+    }
+
+    struct InstancesBody: Encodable {
+        var instances: [InstanceView]
+    }
+
+    /// The central instances sharing this database, with their heartbeats and live sessions.
+    @Sendable func instances(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let now = services.clock.now()
+        let configuration = services.configuration
+        let views = try await services.store.instances().map { record in
+            InstanceView(
+                instance: record, lapsed: now.timeIntervalSince(record.heartbeatAt) > configuration.instanceLapse,
+                current: record.id == configuration.resolvedInstanceID)
+        }
+        return try jsonResponse(InstancesBody(instances: views))
     }
 
     /// The administration service acting for this request's operator.
@@ -125,25 +159,42 @@ struct AdminController {
         var sessions: [LiveSessionView]
     }
 
+    /// Every live session on every instance sharing the store: this instance's as it sees them
+    /// now, the others' as of their last checkpoint.
     @Sendable func liveSessions(_ request: Request, context: CentralRequestContext) async throws -> Response {
         var views: [LiveSessionView] = []
+        var local = Set<String>()
         for session in registry.all {
             views.append(await session.snapshot())
+            local.insert(session.id)
+        }
+        // This instance's own come from its registry only: a record it owns but does not hold is
+        // one being opened or closed right now (a refused open, a final bill), not a live stream.
+        let me = services.configuration.resolvedInstanceID
+        for record in try await services.store.liveStreamSessions() where !local.contains(record.id) && record.owner != me {
+            views.append(LiveSessionView(record: record))
         }
         return try jsonResponse(SessionsBody(sessions: views.sorted { $0.startedAt < $1.startedAt }))
     }
 
+    /// Stops a live session here at once, or, when another instance serves it, asks that one
+    /// through the store (it stops at its next checkpoint, within a second): 202.
     @Sendable func stopSession(_ request: Request, context: CentralRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard let session = registry.session(id: id) else {
+        let administration = administration(request, context)
+        let now = services.clock.now()
+        if let session = registry.session(id: id) {
+            await session.stop(.stoppedByAdmin, StreamStopSentence.requested(.stoppedByAdmin))
+            try await services.store.appendAudit(
+                action: "session.stop", licenseID: session.licenseID, detail: id, actor: administration.actor, now: now)
+            return try jsonResponse(await session.snapshot())
+        }
+        guard let record = try await services.store.requestStreamSessionStop(id: id, reason: .stoppedByAdmin, now: now) else {
             throw APIError(.notFound, .notFound, "No live session '\(id)'.")
         }
-        let administration = administration(request, context)
-        await session.stop(.stoppedByAdmin, "Stopped by the vendor's operator.")
         try await services.store.appendAudit(
-            action: "session.stop", licenseID: session.licenseID, detail: id, actor: administration.actor,
-            now: services.clock.now())
-        return try jsonResponse(await session.snapshot())
+            action: "session.stop", licenseID: record.licenseID, detail: id, actor: administration.actor, now: now)
+        return try jsonResponse(LiveSessionView(record: record), status: .accepted)
     }
 
     struct PlansBody: Encodable {
@@ -156,6 +207,7 @@ struct AdminController {
 
     static let planFields: Set<String> = [
         "validity_days", "minutes", "session_limit", "max_concurrent", "max_devices", "daily_minutes", "description",
+        "provider",
     ]
 
     @Sendable func savePlan(_ request: Request, context: CentralRequestContext) async throws -> Response {
@@ -172,7 +224,8 @@ struct AdminController {
             maxConcurrent: try body.int("max_concurrent", max: LicenseLimits.maxConcurrent, required: true) ?? 0,
             maxDevices: try body.int("max_devices", max: LicenseLimits.maxCount, required: true) ?? 0,
             dailyMinutes: try body.number("daily_minutes", max: LicenseLimits.maxMinutes),
-            description: try body.string("description", maxLength: 500, text: .multiline) ?? "")
+            description: try body.string("description", maxLength: 500, text: .multiline) ?? "",
+            provider: try LicenseLimits.provider(body))
         return try jsonResponse(try await administration(request, context).savePlan(plan))
     }
 }

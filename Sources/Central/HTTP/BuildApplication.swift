@@ -13,7 +13,7 @@ public func buildApplication(
     configuration: CentralConfiguration,
     store: any CentralStore,
     clock: any WallClock = SystemWallClock(),
-    provider: any SpeechProvider = DemoSpeechProvider(),
+    providers: ProviderRegistry = ProviderRegistry(single: DemoSpeechProvider()),
     keyVault: ProviderKeyVault? = nil,
     tls: CentralTLS? = nil,
     logger: Logger,
@@ -24,26 +24,32 @@ public func buildApplication(
         throw CentralConfiguration.ConfigurationError.invalid(
             name: "ADMIN_TOKEN", value: "", expected: "an admin token (ADMIN_TOKEN, ADMIN_TOKEN_FILE or --generate-admin-token)")
     }
-    let tickets = StreamTicketBook()
+    let tickets = StreamTicketBook(store: store)
     let services = CentralServices(
-        store: store, clock: clock, configuration: configuration, metrics: CentralMetrics(),
+        store: store, clock: clock, configuration: configuration,
+        metrics: CentralMetrics(providers: providers.names, instance: configuration.resolvedInstanceID),
         licenseAuthLimiter: AuthFailureLimiter(limit: configuration.authFailuresPerMinute),
         adminAuthLimiter: AuthFailureLimiter(limit: configuration.authFailuresPerMinute),
         clientAddress: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
         observer: registry)
     let streams = StreamEnvironment(
-        store: store, clock: clock, provider: provider, settings: configuration.stream, leaseTTL: configuration.leaseTTL,
-        metrics: services.metrics, registry: registry, logger: logger)
+        store: store, clock: clock, providers: providers, settings: configuration.stream, leaseTTL: configuration.leaseTTL,
+        instanceID: configuration.resolvedInstanceID, metrics: services.metrics, registry: registry, logger: logger)
+    let instance = InstanceHeartbeatService(
+        store: store, clock: clock, instanceID: configuration.resolvedInstanceID, lapse: configuration.instanceLapse,
+        interval: .seconds(1), metrics: services.metrics, logger: logger)
 
     let vault = keyVault ?? ProviderKeyVault(store: store, cipher: nil, clock: clock, logger: logger)
 
     let router = Router(context: CentralRequestContext.self)
     // Method, path, query parameter names and status only: queries and headers carry keys and tokens.
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
+    // Requests by route template, method and status, after errors have become responses.
+    router.add(middleware: MetricsFactoryMiddleware(factory: services.metrics.factory))
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorResponseMiddleware())
     OpsController(services: services, registry: registry).addRoutes(to: router)
-    LicenseController(services: services, registry: registry, tickets: tickets, catalog: provider.catalog).addRoutes(to: router)
+    LicenseController(services: services, registry: registry, tickets: tickets, providers: providers).addRoutes(to: router)
     let admin = router.group("/v1/admin").add(middleware: AdminAuthMiddleware(adminToken: adminToken, services: services))
     AdminController(services: services, registry: registry).addRoutes(to: admin)
     ProviderKeyController(vault: vault, services: services).addRoutes(to: admin)
@@ -59,16 +65,17 @@ public func buildApplication(
         router: router,
         server: try tls.map { try .tls(plain, tlsConfiguration: $0.serverConfiguration()) } ?? plain,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "central"),
-        services: [StreamShutdownService(registry: registry)],
+        services: [
+            StreamCheckpointService(environment: streams), instance,
+            StreamShutdownService(
+                registry: registry, store: store, clock: clock, instanceID: configuration.resolvedInstanceID,
+                instanceLapse: configuration.instanceLapse),
+        ],
         onServerRunning: onServerRunning,
         logger: logger)
-    app.beforeServerStarts {
-        // Sessions a crash left open are billed up to their last checkpoint; their leases go.
-        let settled = try await store.settleOpenStreamSessions(now: clock.now())
-        if settled > 0 { logger.notice("settled sessions left open by a previous run", metadata: ["count": "\(settled)"]) }
-        // The same series as live stops, so a dashboard sees sessions a crash ended.
-        for _ in 0..<settled { services.metrics.recordStreamEvent("stopped_\(ErrorCode.serverRestart.rawValue)") }
-    }
+    // Sessions a crash of this instance (or a lapsed one) left open are billed up to their last
+    // checkpoint; their leases go.
+    app.beforeServerStarts { try await instance.start() }
     return app
 }
 
@@ -76,15 +83,38 @@ public func buildApplication(
 /// and tells its edge (`stopped`, `server_shutdown`). It must shut down before the HTTP server
 /// does, or the server closes the sockets first: `central serve` runs it after the application
 /// in its own service group (groups shut down in reverse order).
+///
+/// With other instances alive on the same database (a rolling upgrade behind a load balancer),
+/// the streams are handed off instead: billed to their last frame, their edges resume on another
+/// instance, same session. The instance then stays registered until its heartbeat lapses, so the
+/// others settle only what no edge resumed.
 public struct StreamShutdownService: Service {
     let registry: StreamRegistry
+    let store: any CentralStore
+    let clock: any WallClock
+    let instanceID: String
+    let instanceLapse: TimeInterval
 
-    public init(registry: StreamRegistry) {
+    public init(
+        registry: StreamRegistry, store: any CentralStore, clock: any WallClock = SystemWallClock(), instanceID: String,
+        instanceLapse: TimeInterval
+    ) {
         self.registry = registry
+        self.store = store
+        self.clock = clock
+        self.instanceID = instanceID
+        self.instanceLapse = instanceLapse
     }
 
     public func run() async throws {
         try? await gracefulShutdown()
-        await registry.stopAll()
+        let now = clock.now()
+        let others = (try? await store.instances().contains {
+            $0.id != instanceID && now.timeIntervalSince($0.heartbeatAt) <= instanceLapse
+        }) ?? false
+        await registry.stopAll(handOff: others)
+        // Gone, not lapsed: nothing of it is left for the others to settle. (Run twice, by the
+        // application and by `central serve`: the registry remembers a hand-off.)
+        if registry.handedOffCount == 0 { try? await store.removeInstance(id: instanceID) }
     }
 }

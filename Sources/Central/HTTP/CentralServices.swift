@@ -20,9 +20,9 @@ struct CentralServices: Sendable {
 
     /// The operator behind an admin request, for the audit trail. `X-Actor` names the person
     /// (the CLI sends `cli:<user>`); the token is shared, so the IP is recorded too.
-    func actor(_ request: Request, _ context: CentralRequestContext) -> Actor {
+    func actor(_ request: Request, _ context: CentralRequestContext) -> AdminOperator {
         let name = request.header("x-actor").map { String($0.prefix(100)) } ?? "admin-api"
-        return Actor(name: name, ip: clientIP(request, context))
+        return AdminOperator(name: name, ip: clientIP(request, context))
     }
 
     /// The license key as the edge presents it: `Authorization: Bearer …` or `X-License-Key`.

@@ -7,7 +7,7 @@ struct LicenseController {
     let services: CentralServices
     let registry: StreamRegistry
     let tickets: StreamTicketBook
-    let catalog: LanguageCatalog
+    let providers: ProviderRegistry
 
     func addRoutes(to router: Router<CentralRequestContext>) {
         router.get("/v1/license/quota", use: quota)
@@ -22,10 +22,10 @@ struct LicenseController {
         return try jsonResponse(try await services.store.quota(for: license, now: services.clock.now()))
     }
 
-    /// The serving provider and its language pairs, for the page's selectors.
+    /// The language pairs this license can stream, each naming its provider, for the page's selectors.
     @Sendable func providers(_ request: Request, context: CentralRequestContext) async throws -> Response {
-        _ = try await services.authenticatedLicense(request, context)
-        return try jsonResponse(catalog)
+        let license = try await services.authenticatedLicense(request, context)
+        return try jsonResponse(providers.catalog(for: license.provider))
     }
 
     /// The wire's `SessionGrant`, plus the lease admission took (absent on a resume).
@@ -66,9 +66,16 @@ struct LicenseController {
         switch decision {
         case .admitted(let lease, let quota):
             services.metrics.recordAdmission(result: "admitted")
-            let token = tickets.issue(StreamTicket(
-                sessionID: lease.id, licenseID: lease.licenseID, leaseID: lease.id, deviceFingerprint: device,
-                clientIP: ip, resume: false, expiresAt: now.addingTimeInterval(tickets.lifetime)))
+            let token: String
+            do {
+                token = try await tickets.issue(StreamTicket(
+                    sessionID: lease.id, licenseID: lease.licenseID, leaseID: lease.id, deviceFingerprint: device,
+                    clientIP: ip, resume: false, expiresAt: now.addingTimeInterval(tickets.lifetime)), now: now)
+            } catch {
+                // No ticket, no stream: the slot goes back at once rather than at the lease's TTL.
+                _ = try? await services.store.releaseLease(id: lease.id, licenseID: lease.licenseID)
+                throw error
+            }
             return try jsonResponse(
                 AdmittedBody(
                     grant: SessionGrant(
@@ -89,20 +96,28 @@ struct LicenseController {
             throw services.licenseAuthFailure(ip: ip, AdmissionRefusal.error(for: .licenseNotFound, now: now))
         }
         // The license's own state answers first: a revoked license says so, not "not resumable".
-        if let (code, _) = StreamSession.stopReason(license: license, now: now) {
+        if let (code, _) = MeteringPolicy.licenseStateStop(license, now: now) {
             throw AdmissionRefusal.error(for: code, now: now, leaseTTL: services.configuration.leaseTTL)
         }
         guard license.ipAllowlist.allows(ip) else {
             throw AdmissionRefusal.error(for: .ipNotAllowed, now: now, leaseTTL: services.configuration.leaseTTL)
         }
-        guard let session = registry.session(id: sessionID), session.licenseID == license.id,
-              session.deviceFingerprint == device, await session.isResumable
-        else {
+        // Here or on any instance sharing the store: a live session of this license and device.
+        let resumable: Bool
+        if let session = registry.session(id: sessionID) {
+            let live = await session.isResumable
+            resumable = live && session.licenseID == license.id && session.deviceFingerprint == device
+        } else if let record = try await services.store.streamSession(id: sessionID) {
+            resumable = record.status == .live && record.licenseID == license.id && record.deviceFingerprint == device
+        } else {
+            resumable = false
+        }
+        guard resumable else {
             throw APIError(.conflict, .sessionNotResumable, "Session '\(sessionID)' cannot be resumed: it ended or belongs to another device. Start a new session.")
         }
-        let token = tickets.issue(StreamTicket(
+        let token = try await tickets.issue(StreamTicket(
             sessionID: sessionID, licenseID: license.id, leaseID: sessionID, deviceFingerprint: device, clientIP: ip,
-            resume: true, expiresAt: now.addingTimeInterval(tickets.lifetime)))
+            resume: true, expiresAt: now.addingTimeInterval(tickets.lifetime)), now: now)
         services.metrics.recordAdmission(result: "resumed")
         return try jsonResponse(AdmittedBody(
             grant: SessionGrant(

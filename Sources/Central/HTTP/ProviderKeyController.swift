@@ -15,7 +15,8 @@ struct ProviderKeyController {
     let vault: ProviderKeyVault
     let services: CentralServices
 
-    static let providers = [DashScopeSpeechProvider.name]
+    /// The providers that take keys, whether or not this central runs them now.
+    static let providers = ProviderKind.keyed
 
     func addRoutes(to group: RouterGroup<CentralRequestContext>) {
         group.get("provider-keys", use: list)

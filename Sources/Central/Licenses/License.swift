@@ -27,6 +27,9 @@ public struct License: Sendable, Equatable {
     public var ipAllowlist: IPAllowlist
     public var notes: String
     public var lastUsedAt: Date?
+    /// The speech provider this license streams to (copied from its plan at creation); nil: the
+    /// default, the first configured provider that serves the session's pair.
+    public var provider: String?
 
     public var remainingMs: Int64 { max(0, limitMs - usedMs) }
 
@@ -35,7 +38,7 @@ public struct License: Sendable, Equatable {
         status: LicenseStatus, createdAt: Date, updatedAt: Date, startsAt: Date, expiresAt: Date?,
         validityDays: Int, expiryFromFirstUse: Bool, limitMs: Int64, usedMs: Int64, sessionLimit: Int?,
         sessionsUsed: Int, dailyCapMs: Int64?, maxConcurrent: Int, maxDevices: Int,
-        ipAllowlist: IPAllowlist, notes: String, lastUsedAt: Date?
+        ipAllowlist: IPAllowlist, notes: String, lastUsedAt: Date?, provider: String? = nil
     ) {
         self.id = id
         self.keyPrefix = keyPrefix
@@ -59,6 +62,7 @@ public struct License: Sendable, Equatable {
         self.ipAllowlist = ipAllowlist
         self.notes = notes
         self.lastUsedAt = lastUsedAt
+        self.provider = provider
     }
 
     /// A new license id: `lic_` and 16 random hex digits.

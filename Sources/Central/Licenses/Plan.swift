@@ -11,10 +11,13 @@ public struct Plan: Sendable, Equatable, Codable {
     /// nil: no daily cap.
     public var dailyMinutes: Double?
     public var description: String
+    /// The speech provider the plan's licenses stream to; nil: the default (the first configured
+    /// provider that serves the session's pair).
+    public var provider: String?
 
     public init(
         name: String, validityDays: Int, minutes: Double, sessionLimit: Int?, maxConcurrent: Int,
-        maxDevices: Int, dailyMinutes: Double?, description: String
+        maxDevices: Int, dailyMinutes: Double?, description: String, provider: String? = nil
     ) {
         self.name = name
         self.validityDays = validityDays
@@ -24,6 +27,7 @@ public struct Plan: Sendable, Equatable, Codable {
         self.maxDevices = maxDevices
         self.dailyMinutes = dailyMinutes
         self.description = description
+        self.provider = provider
     }
 
     /// Trial plans issue `TRIAL-` keys; every other plan issues `LIC-` keys.
@@ -38,6 +42,7 @@ public struct Plan: Sendable, Equatable, Codable {
         case maxDevices = "max_devices"
         case dailyMinutes = "daily_minutes"
         case description
+        case provider
     }
 
     /// The plans a new database starts with. Operators edit them with `central plan set` or

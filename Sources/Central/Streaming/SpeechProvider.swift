@@ -66,20 +66,6 @@ public protocol SpeechProviderSession: Sendable {
     func cancel()
 }
 
-extension SpeechProviderSession {
-    /// Hands one frame over, waiting while the provider's queue is full, for at most `timeout`.
-    /// Only called once `send` refused a frame, so the hot path never waits.
-    public func send(_ frame: AudioFrame, waitingUpTo timeout: Duration) async -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while clock.now < deadline {
-            do { try await Task.sleep(for: .milliseconds(5)) } catch { return false }
-            if send(frame) { return true }
-        }
-        return false
-    }
-}
-
 /// A provider that could not open a session, with our stable code.
 public struct ProviderError: Error, Equatable, Sendable {
     public var code: ErrorCode

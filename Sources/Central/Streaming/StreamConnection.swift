@@ -26,13 +26,14 @@ struct StreamEndpoint: Sendable {
             let ip = clientAddress.clientIP(
                 peer: context.requestContext.remoteAddress, forwardedFor: context.request.header("x-forwarded-for"))
             await serve(
-                inbound: inbound, outbound: outbound, token: context.request.bearerToken ?? "", clientIP: ip,
-                logger: context.logger)
+                inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
+                token: context.request.bearerToken ?? "", clientIP: ip, logger: context.logger)
         }
     }
 
     func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, token: String, clientIP: String, logger: Logger
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, token: String,
+        clientIP: String, logger: Logger
     ) async {
         environment.registry.connectionOpened()
         defer { environment.registry.connectionClosed() }
@@ -48,7 +49,15 @@ struct StreamEndpoint: Sendable {
         watchdog.cancel()
         // The ticket is checked only after the edge has spoken: a server that writes right after
         // the 101 response races some clients' upgrade handling and the refusal can be lost.
-        guard let ticket = tickets.redeem(token, now: environment.clock.now()) else {
+        let redeemed: StreamTicket?
+        do {
+            redeemed = try await tickets.redeem(token, now: environment.clock.now())
+        } catch {
+            logger.error("redeeming a stream token failed", metadata: ["error": "\(error)"])
+            await refuse(outbound, .unavailable, "Central cannot check the stream token right now; ask POST /v1/sessions again in a moment.", close: Self.ticketRefused)
+            return
+        }
+        guard let ticket = redeemed else {
             await refuse(outbound, .invalidMessage, "The stream token is unknown, used or expired. Ask POST /v1/sessions for a new one.", close: Self.ticketRefused)
             return
         }
@@ -87,14 +96,32 @@ struct StreamEndpoint: Sendable {
         let session: StreamSession
         let resumed = ticket.resume
         if resumed {
-            guard start.resumeSessionID == ticket.sessionID, let existing = environment.registry.session(id: ticket.sessionID),
-                  await existing.isResumable
-            else {
+            guard start.resumeSessionID == ticket.sessionID else {
                 await refuse(outbound, .sessionNotResumable, "That session can no longer be resumed; start a new one.", close: Self.sessionRefused)
                 return
             }
-            session = existing
-            environment.metrics.recordStreamEvent("resumed")
+            if let existing = environment.registry.session(id: ticket.sessionID), await existing.isResumable {
+                session = existing
+            } else {
+                // Served by another instance (alive or not): this one takes it over from the store.
+                do {
+                    session = try await StreamSession.takeOver(ticket: ticket, start: start, environment: environment)
+                } catch let error as ProtocolError {
+                    await refuse(outbound, error.code, error.message, close: Self.sessionRefused)
+                    return
+                } catch {
+                    logger.error("taking over a stream failed", metadata: ["error": "\(error)"])
+                    await refuse(outbound, .sessionNotResumable, "That session can no longer be resumed; start a new one.", close: Self.sessionRefused)
+                    return
+                }
+                guard environment.registry.add(session) else {
+                    await session.stop(.serverShutdown, "Central is shutting down.")
+                    await refuse(outbound, .serverShutdown, "Central is shutting down; connect again in a moment.", close: Self.sessionRefused)
+                    return
+                }
+                session.metrics.recordStreamEvent("taken_over")
+            }
+            session.metrics.recordStreamEvent("resumed")
         } else {
             do {
                 session = try await StreamSession.open(ticket: ticket, start: start, environment: environment)
@@ -113,10 +140,18 @@ struct StreamEndpoint: Sendable {
                 await refuse(outbound, .serverShutdown, "Central is shutting down; connect again in a moment.", close: Self.sessionRefused)
                 return
             }
-            environment.metrics.recordStreamEvent("started")
+            session.metrics.recordStreamEvent("started")
         }
 
         let (toEdge, connection) = await session.attach(resumed: resumed, clientIP: clientIP)
+        // From here audio frames are taken on the event loop; `started` is written after this.
+        let frames: NIOLoopBound<StreamFrameHandler>
+        do {
+            frames = try await installFrameHandler(on: channel, session: session, connection: connection)
+        } catch {
+            await session.detach(connection: connection)
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in toEdge {
@@ -125,25 +160,29 @@ struct StreamEndpoint: Sendable {
                 // The session stopped or another connection took it over.
                 try? await outbound.close(.normalClosure, reason: nil)
             }
-            await receive(from: &messages, into: session, connection: connection)
+            await receive(from: &messages, into: session) {
+                // Frames that arrived after this message may be taken now.
+                frames.eventLoop.execute { frames.value.readerFinishedMessage() }
+            }
             await session.detach(connection: connection)
         }
     }
 
     private func receive(
-        from messages: inout WebSocketInboundMessageStream.AsyncIterator, into session: StreamSession, connection: Int
+        from messages: inout WebSocketInboundMessageStream.AsyncIterator, into session: StreamSession,
+        finished: () -> Void
     ) async {
         while true {
             let message: WebSocketMessage?
             do { message = try await messages.next() } catch { return }
             guard let message else { return }
+            defer { finished() }
             switch message {
-            case .binary(let buffer):
-                do {
-                    guard try await session.audio(AudioFrame.decode(buffer.readableBytesView), connection: connection) else { return }
-                } catch {
-                    await session.protocolError(error)
-                }
+            case .binary:
+                // Whole binary frames are taken by StreamFrameHandler; what reaches this reader
+                // came fragmented or before the session was bound, and is not accepted.
+                await session.protocolError(ProtocolError(
+                    .malformedFrame, "Audio frames are single unfragmented binary messages sent after 'started'; this one was not accepted."))
             case .text(let text):
                 do {
                     guard try await session.control(ControlMessage.decode(text)) else { return }
@@ -152,6 +191,23 @@ struct StreamEndpoint: Sendable {
                 }
             }
         }
+    }
+
+    /// Puts the session's frame handler right after the WebSocket frame decoder.
+    private func installFrameHandler(
+        on channel: any Channel, session: StreamSession, connection: Int
+    ) async throws -> NIOLoopBound<StreamFrameHandler> {
+        let binding = StreamFrameBinding(
+            session: session, connection: connection, clock: environment.clock, metrics: session.metrics,
+            paceAllowanceMs: environment.settings.paceAllowanceMs,
+            providerStallTimeout: environment.settings.providerStallTimeout)
+        return try await channel.eventLoop.submit {
+            let pipeline = channel.pipeline.syncOperations
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+            let handler = StreamFrameHandler(binding: binding)
+            try pipeline.addHandler(handler, position: .after(decoder))
+            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        }.get()
     }
 
     /// Why this connection may not carry the ticket's session: the license changed since
@@ -164,7 +220,7 @@ struct StreamEndpoint: Sendable {
             return ProtocolError(.unavailable, "The license could not be checked; try again.")
         }
         guard let license else { return ProtocolError(.licenseNotFound, "The license no longer exists.") }
-        if let (code, message) = StreamSession.stopReason(license: license, now: environment.clock.now()) {
+        if let (code, message) = MeteringPolicy.licenseStateStop(license, now: environment.clock.now()) {
             return ProtocolError(code, message)
         }
         guard license.ipAllowlist.allows(clientIP) else {
@@ -180,7 +236,7 @@ struct StreamEndpoint: Sendable {
     }
 
     private func refuse(_ outbound: WebSocketOutboundWriter, _ code: ErrorCode, _ message: String, close: WebSocketErrorCode) async {
-        environment.metrics.recordStreamEvent("refused_\(code.rawValue)")
+        environment.metrics.unassignedStream.recordStreamEvent("refused_\(code.rawValue)")
         try? await outbound.write(.text(ControlMessage.error(ErrorMessage(code: code, message: message, fatal: true)).encodedText()))
         try? await outbound.close(close, reason: code.rawValue)
     }

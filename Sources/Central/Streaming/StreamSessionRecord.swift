@@ -26,6 +26,8 @@ public struct StreamSessionRecord: Sendable, Equatable, Codable {
     public var lastSequence: Int64
     public var endedAt: Date?
     public var stopReason: ErrorCode?
+    /// The central instance serving it (nil in rows from before instances were recorded).
+    public var owner: String?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -44,6 +46,7 @@ public struct StreamSessionRecord: Sendable, Equatable, Codable {
         case lastSequence = "last_sequence"
         case endedAt = "ended_at"
         case stopReason = "stop_reason"
+        case owner = "instance"
     }
 }
 
@@ -66,4 +69,16 @@ public struct CheckpointResult: Sendable, Equatable {
     /// False when the session's lease no longer exists (released or lapsed) or the session was
     /// closed elsewhere: the session must stop.
     public var leaseHeld: Bool
+    /// Another instance has taken the session over (a resume there): this one stops serving it
+    /// without billing, closing or releasing anything; nothing else in the result applies.
+    public var movedAway: Bool = false
+    /// An operator asked for the session to stop (on whichever instance): stop with this reason.
+    public var stopRequested: ErrorCode?
+
+    /// What a checkpoint of a session another instance has taken over answers.
+    static func movedAway(billedMs: Int64) -> CheckpointResult {
+        CheckpointResult(
+            billedMs: billedMs, appliedMs: 0, reservedMs: 0, limitedBy: .minutesExhausted, countedSession: false,
+            license: nil, quota: nil, leaseHeld: false, movedAway: true)
+    }
 }

@@ -27,6 +27,12 @@ public struct StreamSettings: Sendable {
     /// How long a frame may wait for a provider that stopped taking audio before the session
     /// ends with `provider_timeout` (the socket is not read meanwhile).
     public var providerStallTimeout: Duration = .seconds(10)
+    /// How long a stream waits for one store call (a checkpoint) before it treats the store as
+    /// away for now: PostgreSQL's pool waits for as long as the server is unreachable.
+    public var storeCallTimeout: Duration = .seconds(3)
+    /// How long a session whose reservation is spent keeps asking an unreachable store before
+    /// it ends with `unavailable` (its last audio is billed once the store is back).
+    public var storeOutageAllowance: Duration = .seconds(10)
 
     public init() {}
 }

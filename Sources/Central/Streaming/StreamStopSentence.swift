@@ -1,6 +1,6 @@
 import Protocol
 
-/// The sentences an edge is told when its license's balance ends a stream.
+/// The sentences an edge is told when its license or an operator ends a stream.
 enum StreamStopSentence {
     static func exhausted(_ code: ErrorCode) -> String {
         code == .dailyLimitReached
@@ -16,5 +16,10 @@ enum StreamStopSentence {
         case .licenseExpired: "The license expired."
         default: "The license cannot stream now."
         }
+    }
+
+    /// A stop asked for through the store (an operator, on whichever instance).
+    static func requested(_ code: ErrorCode) -> String {
+        code == .stoppedByAdmin ? "Stopped by the vendor's operator." : "The session was stopped."
     }
 }

@@ -53,6 +53,12 @@ enum StreamBudgetPolicy {
         // Never more than half of what is free, so the license's other sessions (and the next
         // one to start) always find a share; tiny remainders go whole.
         let share = left <= minimumShareMs ? left : max(minimumShareMs, left / 2)
-        return StreamBudget(billMs: bill, reservedMs: min(wantedMs, share), limitedBy: limitedBy)
+        // The session may already have forwarded audio inside its previous reservation since it
+        // read the watermark it reports (frames go on while a checkpoint is in flight), so the new
+        // reservation never shrinks below what this bill left of the previous one: that exposure
+        // stays counted and no other session can be granted it meanwhile. It is bounded by what
+        // is free, which only binds when an operator lowered the balance below the reservations.
+        let unspentHeld = min(max(0, heldMs - bill), left)
+        return StreamBudget(billMs: bill, reservedMs: max(min(wantedMs, share), unspentHeld), limitedBy: limitedBy)
     }
 }

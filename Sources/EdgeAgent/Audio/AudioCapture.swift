@@ -86,6 +86,14 @@ public struct CapturedFrames: AsyncSequence, Sendable {
             if frame != nil { slots.signal() }
             return frame
         }
+
+        /// Resumes on the caller's actor: a consumer isolated to an actor (the capture pipeline
+        /// runs on the link's) takes each frame in one hop, not via the global executor.
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> PCMFrame? {
+            let frame = await base.next(isolation: actor)
+            if frame != nil { slots.signal() }
+            return frame
+        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {

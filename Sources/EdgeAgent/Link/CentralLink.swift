@@ -42,17 +42,14 @@ public actor CentralLink {
     private var sessionID: String?
     private var nextSequence: UInt32 = 0
     private var replay = ReplayBuffer()
-    private var outbound: AsyncStream<WebSocketOutgoing>.Continuation?
+    /// The current connection's queue to its socket writer.
+    private var outbound: OutboundQueue?
+    /// Frames earlier connections' queues dropped.
+    private var droppedUnsentEarlier = 0
     private var connection: Task<Void, Never>?
     private var state: LinkState = .idle
     private var lastSentAt = Date()
     private var heartbeat: Task<Void, Never>?
-
-    enum WebSocketOutgoing: Sendable {
-        case text(String)
-        case binary([UInt8])
-        case close
-    }
 
     public init(central: CentralClient, tls: TLSConfiguration?, deviceID: String, logger: Logger) {
         self.central = central
@@ -66,8 +63,12 @@ public actor CentralLink {
     }
 
     public var currentState: LinkState { state }
-    /// Audio dropped because the replay buffer overflowed during an outage.
+    /// Audio dropped because the replay buffer overflowed during an outage (or while central
+    /// took audio slower than real time).
     public var droppedFrames: Int { replay.dropped }
+    /// The part of `droppedFrames` that was never written at all: pushed out of a full outbound
+    /// queue while central read slowly.
+    public var droppedUnsentFrames: Int { droppedUnsentEarlier + (outbound?.droppedFrames ?? 0) }
     /// Audio handed to the link in this session, in milliseconds.
     public var sentMilliseconds: Int64 { sentMicroseconds / 1000 }
     private var sentMicroseconds: Int64 = 0
@@ -100,7 +101,7 @@ public actor CentralLink {
         sentMicroseconds += Int64(frame.durationMicroseconds)
         replay.append(frame)
         if case .streaming = state {
-            write(.binary(frame.encoded()))
+            write(.frame(frame.encoded()))
         }
     }
 
@@ -129,8 +130,9 @@ public actor CentralLink {
         guard var startMessage = start else { return }
         if resume { startMessage.resumeSessionID = grant.sessionID }
         sessionID = grant.sessionID
-        let (stream, continuation) = AsyncStream<WebSocketOutgoing>.makeStream()
-        outbound = continuation
+        // Sized like the replay buffer, so what it drops the replay buffer has already dropped.
+        let queue = OutboundQueue(frameCapacity: replay.capacity)
+        outbound = queue
         var configuration = WebSocketClientConfiguration()
         configuration.additionalHeaders = [.authorization: "Bearer \(grant.streamToken)"]
         let url = streamBaseURL + grant.streamPath
@@ -144,10 +146,10 @@ public actor CentralLink {
                     try await outbound.write(.text(first))
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
-                            for await item in stream {
+                            while let item = await queue.next() {
                                 switch item {
                                 case .text(let text): try await outbound.write(.text(text))
-                                case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                                case .frame(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
                                 case .close:
                                     try await outbound.close(.normalClosure, reason: nil)
                                     return
@@ -178,7 +180,7 @@ public actor CentralLink {
             eventSink.yield(.started(started))
             // Replay what central has not seen; duplicates are harmless, it meters by sequence.
             for frame in replay.pending(from: started.nextSequence) {
-                write(.binary(frame.encoded()))
+                write(.frame(frame.encoded()))
             }
         case .ack(let ack):
             replay.acknowledge(through: ack.lastSequence)
@@ -202,6 +204,7 @@ public actor CentralLink {
 
     /// The socket closed: unless the session ended, resume it.
     private func connectionEnded() async {
+        droppedUnsentEarlier += outbound?.droppedFrames ?? 0
         outbound = nil
         guard !isStopped, let sessionID else { return }
         var attempt = 0
@@ -242,16 +245,20 @@ public actor CentralLink {
         write(.text(ControlMessage.heartbeat(HeartbeatMessage(sentAt: Date())).encodedText()))
     }
 
-    private func write(_ item: WebSocketOutgoing) {
+    private func write(_ item: OutboundQueue.Item) {
         lastSentAt = Date()
-        outbound?.yield(item)
+        guard let outbound, outbound.push(item) else { return }
+        // Once per connection: central is taking audio slower than it comes, for 10 s now.
+        if outbound.droppedFrames == 1 {
+            logger.warning("central reads audio slower than real time; dropping the oldest unsent audio")
+        }
     }
 
     private func finish(_ reason: ErrorCode) {
         guard !isStopped else { return }
         setState(.stopped(reason))
         heartbeat?.cancel()
-        outbound?.yield(.close)
+        outbound?.push(.close)
         outbound?.finish()
         // A link serves one session: its listeners end with it.
         eventSink.finish()

@@ -31,10 +31,11 @@ public enum LocalAPI {
                 group.addTask {
                     // Binary messages are the page's microphone (browser-microphone mode); text is ignored.
                     do {
-                        for try await message in inbound.messages(maxSize: TranslationController.browserMessageMaxBytes) {
+                        for try await message in inbound.messages(maxSize: BrowserMicrophone.messageMaxBytes) {
                             guard case .binary(let buffer) = message else { continue }
-                            if let problem = await controller.receiveBrowserAudio(Array(buffer: buffer), from: id) {
-                                await controller.notify(id, .error(code: problem.code, message: problem.message))
+                            // Straight into the capture's hand-off: no hop onto the controller.
+                            if let problem = controller.browserMicrophone.receive(Array(buffer: buffer), from: id) {
+                                controller.pages.send(.error(code: problem.code, message: problem.message), to: id)
                             }
                         }
                     } catch {}

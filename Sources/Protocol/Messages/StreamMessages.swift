@@ -201,6 +201,11 @@ public struct AckMessage: Codable, Equatable, Sendable {
         case lastSequence = "last_sequence"
         case billedMs = "billed_ms"
     }
+
+    /// The `ack` message as JSON, without an encoder (the hot path sends it twice a second per stream).
+    public var wireText: String {
+        #"{"billed_ms":\#(billedMs),"last_sequence":\#(lastSequence),"type":"ack","v":\#(ProtocolVersion.current)}"#
+    }
 }
 
 /// Either direction: something was wrong. `fatal` errors are followed by `stopped` and a close.

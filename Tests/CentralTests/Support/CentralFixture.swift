@@ -53,27 +53,25 @@ struct CentralFixture {
     }
 
     var administration: StoreLicenseAdministration {
-        StoreLicenseAdministration(store: store, clock: clock, actor: Actor(name: "test", ip: nil))
+        StoreLicenseAdministration(store: store, clock: clock, actor: AdminOperator(name: "test", ip: nil))
     }
 
     /// Creates a license directly in the store; returns its key and id.
     func createLicense(_ adjust: (inout LicenseDraft) -> Void = { _ in }) async throws -> (key: String, id: String) {
-        var draft = LicenseDraft(plan: "trial-basic", customerName: "Test Customer")
-        adjust(&draft)
-        let created = try await administration.createLicense(draft)
-        return (created.key, created.license.id)
+        try await TestLicense.create(with: administration, adjust)
     }
 
     func withLiveServer<T: Sendable>(
-        logger: Logger? = nil, provider: (any SpeechProvider)? = nil, keyVault: ProviderKeyVault? = nil,
-        _ body: @Sendable (LiveCentral) async throws -> T
+        logger: Logger? = nil, provider: (any SpeechProvider)? = nil, providers: ProviderRegistry? = nil,
+        keyVault: ProviderKeyVault? = nil, _ body: @Sendable (LiveCentral) async throws -> T
     ) async throws -> T {
         var quiet = Logger(label: "central-test")
         quiet.logLevel = .warning
         let logger = logger ?? quiet
         let serverClock: any WallClock = realTime ? SystemWallClock() : clock
         let app = try buildApplication(
-            configuration: configuration, store: store, clock: serverClock, provider: provider ?? DemoSpeechProvider(),
+            configuration: configuration, store: store, clock: serverClock,
+            providers: providers ?? ProviderRegistry(single: provider ?? DemoSpeechProvider()),
             keyVault: keyVault, logger: logger)
         return try await app.test(.live) { client in
             try await body(LiveCentral(client: client))

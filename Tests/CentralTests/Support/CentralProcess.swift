@@ -8,11 +8,15 @@ final class CentralProcess: @unchecked Sendable {
     let process: Process
     let port: Int
 
-    init(databasePath: String, port: Int, adminToken: String, environment: [String: String] = [:]) throws {
+    convenience init(databasePath: String, port: Int, adminToken: String, environment: [String: String] = [:]) throws {
+        try self.init(databaseURL: "sqlite:\(databasePath)", port: port, adminToken: adminToken, environment: environment)
+    }
+
+    init(databaseURL: String, port: Int, adminToken: String, environment: [String: String] = [:]) throws {
         self.port = port
         process = Process()
         process.executableURL = CommandRunner.productsDirectory.appendingPathComponent("central")
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--database-url", "sqlite:\(databasePath)", "--log-level", "warning"]
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--database-url", databaseURL, "--log-level", "warning"]
         process.environment = ["PATH": "/usr/bin:/bin", "ADMIN_TOKEN": adminToken, "HOME": NSTemporaryDirectory()]
             .merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
@@ -39,11 +43,14 @@ final class CentralProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    func stop() {
+    /// SIGTERM, then waits for the exit; returns the exit status (a graceful shutdown is 0).
+    @discardableResult
+    func stop() -> Int32 {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
+        return process.terminationStatus
     }
 
     /// A TCP port nobody listens on right now.

@@ -40,10 +40,14 @@ enum CommandRunner {
 
 extension CommandRunner {
     /// Runs a system tool and returns its standard output (and error), failing on a non-zero exit.
-    static func output(_ path: String, _ arguments: [String]) throws -> String {
+    /// Runs a program to its end (with `environment` added to this process's) and returns what it printed.
+    static func output(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import NIOWebSocket
 import Protocol
 import Synchronization
 import Testing
@@ -12,6 +13,8 @@ final class StreamTestClient: Sendable {
     enum Outgoing: Sendable {
         case text(String)
         case binary([UInt8])
+        /// One binary message split into two WebSocket frames (a continuation follows).
+        case fragmented([UInt8])
         case close
     }
 
@@ -47,6 +50,10 @@ final class StreamTestClient: Sendable {
                             switch item {
                             case .text(let text): try? await outbound.write(.text(text))
                             case .binary(let bytes): try? await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                            case .fragmented(let bytes):
+                                let half = bytes.count / 2
+                                try? await outbound.write(.custom(WebSocketFrame(fin: false, opcode: .binary, data: ByteBuffer(bytes: bytes[..<half]))))
+                                try? await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(bytes: bytes[half...]))))
                             case .close:
                                 try? await outbound.close(.normalClosure, reason: nil)
                                 return
@@ -68,6 +75,7 @@ final class StreamTestClient: Sendable {
     func send(_ frame: AudioFrame) { outgoing.yield(.binary(frame.encoded())) }
     func sendRaw(text: String) { outgoing.yield(.text(text)) }
     func sendRaw(bytes: [UInt8]) { outgoing.yield(.binary(bytes)) }
+    func sendFragmented(_ frame: AudioFrame) { outgoing.yield(.fragmented(frame.encoded())) }
     func close() { outgoing.yield(.close) }
     /// Drops the connection without a close handshake, as a network failure would.
     func drop() { connection.cancel() }
@@ -115,14 +123,19 @@ final class StreamTestClient: Sendable {
 }
 
 extension LiveCentral {
+    /// Admission, then a stream client connected with its token that has sent nothing yet.
+    func connectStream(key: String, device: String = "device-1", from ip: String? = nil) async throws -> StreamTestClient {
+        let admitted = try await admit(key: key, device: device, from: ip)
+        try #require(admitted.status == .created, "\(admitted.text)")
+        let token = try #require(try admitted.json()["stream_token"] as? String)
+        return StreamTestClient(port: port, token: token, forwardedFor: ip)
+    }
+
     /// Admission, then a connected stream client that has sent `start` and seen `started`.
     func openStream(
         key: String, device: String = "device-1", source: String = "zh", target: String? = "en", from ip: String? = nil
     ) async throws -> (StreamTestClient, StartedMessage) {
-        let admitted = try await admit(key: key, device: device, from: ip)
-        try #require(admitted.status == .created, "\(admitted.text)")
-        let token = try #require(try admitted.json()["stream_token"] as? String)
-        let client = StreamTestClient(port: port, token: token, forwardedFor: ip)
+        let client = try await connectStream(key: key, device: device, from: ip)
         client.start(source: source, target: target)
         let started = try #require(await client.started(), "no started message: \(client.messages)")
         return (client, started)
@@ -132,10 +145,7 @@ extension LiveCentral {
 extension LiveCentral {
     /// Admission and `start`, expecting central to refuse the start: returns the error's code.
     func openStreamExpectingError(key: String, device: String = "device-1", source: String = "en", target: String?) async throws -> (ErrorCode, String) {
-        let admitted = try await admit(key: key, device: device)
-        try #require(admitted.status == .created, "\(admitted.text)")
-        let token = try #require(try admitted.json()["stream_token"] as? String)
-        let client = StreamTestClient(port: port, token: token)
+        let client = try await connectStream(key: key, device: device)
         client.start(source: source, target: target)
         let error = try #require(await client.waitFor { if case .error(let e) = $0 { e } else { nil } }, "\(client.messages)")
         return (error.code, error.message)

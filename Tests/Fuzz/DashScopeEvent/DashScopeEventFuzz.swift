@@ -3,10 +3,10 @@ import Protocol
 
 /// libFuzzer entry point: one input is what a DashScope server (or anything on the path to
 /// it) sends during one task, one JSON text frame per line. Compiled with central's own
-/// DashScopeMessages.swift, DashScopeRelayState.swift and DashScopeModel.swift, it runs each
-/// event the way DashScopeTaskRunner does: decoded with a plain JSONDecoder, ignored unless its
-/// task id matches, then `task-started` / `result-generated` / `task-finished` / `task-failed`
-/// into the relay state, whose results go to the edge.
+/// DashScopeMessages.swift, DashScopeTaskEvents.swift and the engine's ProviderRelayState.swift,
+/// it runs each event the way DashScopeTaskChannel and ProviderTaskRunner do: decoded with a
+/// plain JSONDecoder, mapped by `DashScopeTaskEvents.step` (ignored unless its task id matches),
+/// then into the relay state, whose results go to the edge.
 ///
 /// Besides "no crash, no trap": every result handed on has a sentence id and times the edge
 /// can use.
@@ -14,7 +14,7 @@ import Protocol
 public func dashScopeEventFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     let decoder = JSONDecoder()
-    let relay = DashScopeRelayState(sourceLanguage: "zh", targetLanguage: "en")
+    let relay = ProviderRelayState(sourceLanguage: "zh", targetLanguage: "en")
     // A session in its second task: the first recognised 1 s and finished, the running one
     // has been sent 1 s more (so the task's times are offset from the session's).
     for sequence in 0..<100 {
@@ -32,34 +32,36 @@ public func dashScopeEventFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: In
     for line in bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 32).prefix(32) {
         let text = Data(line)
         guard let event = try? decoder.decode(DashScopeWire.Event.self, from: text) else { continue }
-        guard event.header.taskID == fuzzTaskID else { continue }
-        switch event.header.event {
-        case "task-started":
-            relay.markStarted()
-            _ = relay.takeUnsent()
-        case "result-generated":
-            guard let payload = event.payload else { continue }
-            for result in relay.results(from: payload) {
-                switch result {
-                case .transcript(let message), .translation(let message): check(message)
-                case .failed: fatalError("the relay turned a result into a failure")
-                }
-            }
-        case "task-finished":
-            relay.recordTaskUsage(event.payload?.usage)
+        switch DashScopeTaskEvents.step(event, taskID: fuzzTaskID) {
+        case .events(let events):
+            apply(events, to: relay)
+            // The writer sends what the start released.
+            if events.contains(.started) { _ = relay.takeUnsent() }
+        case .finished(let events):
+            apply(events, to: relay)
             relay.completeTask()
             relay.beginTask()
-        case "task-failed":
-            let failure = DashScopeFailure.fromTaskFailed(code: event.header.errorCode, message: event.header.errorMessage)
+        case .failed(let failure):
             _ = (failure.code, failure.message, failure.keyOutcome)
             relay.abortTask()
             relay.beginTask()
-        default:
+        case .ignored:
             continue
         }
     }
     _ = relay.read { ($0.reportedSeconds, $0.providerAudioMs) }
     return 0
+}
+
+private func apply(_ events: [ProviderTaskEvent], to relay: ProviderRelayState) {
+    for event in events {
+        for result in relay.apply(event) {
+            switch result {
+            case .transcript(let message), .translation(let message): check(message)
+            case .failed: fatalError("the relay turned a result into a failure")
+            }
+        }
+    }
 }
 
 /// The task id the seeds use; events for another task are ignored, as in the runner.

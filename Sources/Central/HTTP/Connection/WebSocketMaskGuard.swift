@@ -13,15 +13,26 @@ final class WebSocketMaskGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    /// A frame header read so far, without storing its bytes (no allocation per frame).
+    private struct PartialHeader {
+        var seen = 0
+        /// The 7-bit length code of byte 1; the extended length follows it.
+        var lengthCode: UInt8 = 0
+        var length: UInt64 = 0
+
+        var extendedLengthBytes: Int { lengthCode == 127 ? 8 : lengthCode == 126 ? 2 : 0 }
+        var totalLength: Int { 2 + extendedLengthBytes + 4 }
+    }
+
     private enum State {
-        /// Collecting a frame header; `bytes` holds what arrived so far.
-        case header(bytes: [UInt8])
+        /// Collecting a frame header.
+        case header(PartialHeader)
         /// Inside a payload: this many bytes still belong to the current frame.
         case payload(remaining: UInt64)
         case closed
     }
 
-    private var state = State.header(bytes: [])
+    private var state = State.header(PartialHeader())
 
     /// Close frame, status 1002 (protocol error); server frames are unmasked.
     static let protocolErrorClose: [UInt8] = [0x88, 0x02, 0x03, 0xEA]
@@ -53,28 +64,25 @@ final class WebSocketMaskGuard: ChannelInboundHandler, RemovableChannelHandler {
                 case .payload(let remaining):
                     let skip = min(remaining, UInt64(bytes.count - index))
                     index += Int(skip)
-                    state = remaining == skip ? .header(bytes: []) : .payload(remaining: remaining - skip)
+                    state = remaining == skip ? .header(PartialHeader()) : .payload(remaining: remaining - skip)
                 case .header(var header):
-                    let frameStart = index - header.count
-                    header.append(bytes[index])
+                    let frameStart = index - header.seen
+                    let byte = bytes[index]
                     index += 1
-                    guard header.count >= 2 else {
-                        state = .header(bytes: header)
+                    header.seen += 1
+                    if header.seen == 2 {
+                        guard byte & 0x80 != 0 else { return max(0, frameStart) }
+                        header.lengthCode = byte & 0x7F
+                        header.length = UInt64(header.lengthCode)
+                        if header.extendedLengthBytes > 0 { header.length = 0 }
+                    } else if header.seen > 2, header.seen <= 2 + header.extendedLengthBytes {
+                        header.length = header.length << 8 | UInt64(byte)
+                    }
+                    guard header.seen >= 2, header.seen == header.totalLength else {
+                        state = .header(header)
                         continue
                     }
-                    guard header[1] & 0x80 != 0 else { return max(0, frameStart) }
-                    let lengthCode = header[1] & 0x7F
-                    let lengthBytes = lengthCode == 127 ? 8 : lengthCode == 126 ? 2 : 0
-                    let headerLength = 2 + lengthBytes + 4
-                    guard header.count == headerLength else {
-                        state = .header(bytes: header)
-                        continue
-                    }
-                    var length = UInt64(lengthCode)
-                    if lengthBytes > 0 {
-                        length = header[2..<(2 + lengthBytes)].reduce(0) { $0 << 8 | UInt64($1) }
-                    }
-                    state = length == 0 ? .header(bytes: []) : .payload(remaining: length)
+                    state = header.length == 0 ? .header(PartialHeader()) : .payload(remaining: header.length)
                 }
             }
             return nil

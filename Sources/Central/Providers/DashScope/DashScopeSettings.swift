@@ -28,4 +28,38 @@ public struct DashScopeSettings: Sendable {
     public var tlsConfiguration: TLSConfiguration?
 
     public init() {}
+
+    /// The engine's share of these settings.
+    public var timing: ProviderTiming {
+        ProviderTiming(
+            startTimeout: startTimeout, finishTimeout: finishTimeout, idleFinishAfter: idleFinishAfter,
+            rotateAfterMs: rotateAfterMs, retries: retries, inboxCapacity: inboxCapacity, tickInterval: tickInterval)
+    }
+}
+
+extension DashScopeSettings {
+    /// `DASHSCOPE_URL`, `DASHSCOPE_MODEL`, `DASHSCOPE_WORKSPACE` and `DASHSCOPE_ROTATE_SECONDS`.
+    mutating func read(_ environment: [String: String]) throws {
+        typealias ConfigurationError = CentralConfiguration.ConfigurationError
+        if let url = environment["DASHSCOPE_URL"], !url.isEmpty {
+            guard url.hasPrefix("wss://") || url.hasPrefix("ws://") else {
+                throw ConfigurationError.invalid(name: "DASHSCOPE_URL", value: url, expected: "a wss:// (or ws://) URL")
+            }
+            self.url = url
+        }
+        if let model = environment["DASHSCOPE_MODEL"], !model.isEmpty {
+            guard let known = DashScopeModel(rawValue: model) else {
+                throw ConfigurationError.invalid(
+                    name: "DASHSCOPE_MODEL", value: model,
+                    expected: DashScopeModel.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            self.model = known
+        }
+        if let workspace = environment["DASHSCOPE_WORKSPACE"], !workspace.isEmpty {
+            self.workspace = workspace
+        }
+        if let rotate = environment["DASHSCOPE_ROTATE_SECONDS"] {
+            rotateAfterMs = Int(try CentralConfiguration.parseSeconds(rotate, name: "DASHSCOPE_ROTATE_SECONDS") * 1000)
+        }
+    }
 }

@@ -60,8 +60,13 @@ extension SQLiteCentralStore {
     public func recordProviderUsage(sessionID: String, usage: ProviderUsage) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE stream_sessions SET provider_audio_ms = ?, provider_reported_seconds = ? WHERE id = ?",
-                arguments: [usage.audioMs, usage.reportedSeconds, sessionID])
+                sql: """
+                    UPDATE stream_sessions SET provider_audio_ms = COALESCE(provider_audio_ms, 0) + ?,
+                        provider_reported_seconds = CASE WHEN ? IS NULL THEN provider_reported_seconds
+                            ELSE COALESCE(provider_reported_seconds, 0) + ? END
+                    WHERE id = ?
+                    """,
+                arguments: [usage.audioMs, usage.reportedSeconds, usage.reportedSeconds, sessionID])
         }
     }
 

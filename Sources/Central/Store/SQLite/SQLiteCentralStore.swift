@@ -42,7 +42,7 @@ public final class SQLiteCentralStore: CentralStore {
         }
     }
 
-    public func savePlan(_ plan: Plan, actor: Actor, now: Date) async throws {
+    public func savePlan(_ plan: Plan, actor: AdminOperator, now: Date) async throws {
         try await pool.write { db in
             try SQLiteRows.upsert(plan, db: db, now: Milliseconds.from(now))
             try Self.appendAudit(db, action: "plan.save", licenseID: nil, detail: plan.name, actor: actor, now: now)
@@ -51,7 +51,7 @@ public final class SQLiteCentralStore: CentralStore {
 
     // MARK: Licenses
 
-    public func insertLicense(_ license: License, keyHash: String, actor: Actor) async throws {
+    public func insertLicense(_ license: License, keyHash: String, actor: AdminOperator) async throws {
         try await pool.write { db in
             do {
                 try db.execute(
@@ -118,7 +118,7 @@ public final class SQLiteCentralStore: CentralStore {
     }
 
     public func modifyLicense(
-        id: String, action: String, detail: String?, actor: Actor, now: Date,
+        id: String, action: String, detail: String?, actor: AdminOperator, now: Date,
         _ change: @Sendable (inout License) throws -> Void
     ) async throws -> License? {
         try await pool.write { db in
@@ -139,7 +139,7 @@ public final class SQLiteCentralStore: CentralStore {
         }
     }
 
-    public func deleteLicense(id: String, actor: Actor, now: Date) async throws -> Bool {
+    public func deleteLicense(id: String, actor: AdminOperator, now: Date) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE licenses SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
@@ -164,7 +164,7 @@ public final class SQLiteCentralStore: CentralStore {
         }
     }
 
-    public func resetDevices(licenseID: String, actor: Actor, now: Date) async throws -> Int? {
+    public func resetDevices(licenseID: String, actor: AdminOperator, now: Date) async throws -> Int? {
         try await pool.write { db in
             guard try Self.license(db, id: licenseID) != nil else { return nil }
             try db.execute(sql: "DELETE FROM license_devices WHERE license_id = ?", arguments: [licenseID])
@@ -219,9 +219,7 @@ public final class SQLiteCentralStore: CentralStore {
                 INSERT INTO license_devices (license_id, fingerprint, bound_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)
                 ON CONFLICT(license_id, fingerprint) DO UPDATE SET last_seen_at = excluded.last_seen_at
                 """).execute(arguments: [license.id, request.deviceFingerprint, nowMs])
-            if license.expiryFromFirstUse && license.expiresAt == nil {
-                license.expiresAt = now.addingTimeInterval(TimeInterval(license.validityDays) * 86_400)
-            }
+            license.expiresAt = AdmissionPolicy.expiry(admitting: license, now: now)
             license.lastUsedAt = now
             try db.cachedStatement(sql: "UPDATE licenses SET last_used_at = ?, expires_at = ? WHERE id = ?")
                 .execute(arguments: [nowMs, license.expiresAt.map(Milliseconds.from), license.id])
@@ -281,62 +279,6 @@ public final class SQLiteCentralStore: CentralStore {
     }
 
     // MARK: Usage
-
-    public func debit(_ request: DebitRequest, now: Date) async throws -> DebitResult {
-        guard request.amountMs >= 0, request.allowedOverrunMs >= 0, !request.idempotencyKey.isEmpty else {
-            throw DebitError.invalidAmount
-        }
-        return try await pool.write { db in
-            if let previous = try Row.fetchOne(
-                db, sql: "SELECT license_id, kind, requested_ms, amount_ms FROM ledger WHERE idempotency_key = ?",
-                arguments: [request.idempotencyKey])
-            {
-                guard previous["license_id"] == request.licenseID, previous["kind"] == LedgerEntry.Kind.debit.rawValue,
-                      previous["requested_ms"] == request.amountMs
-                else { throw DebitError.idempotencyConflict }
-                guard let license = try Self.license(db, id: request.licenseID) else { throw DebitError.licenseNotFound }
-                return DebitResult(
-                    requestedMs: request.amountMs, appliedMs: previous["amount_ms"], usedMs: license.usedMs,
-                    limitMs: license.limitMs, replayed: true)
-            }
-            guard let license = try Self.license(db, id: request.licenseID) else { throw DebitError.licenseNotFound }
-            let ceiling = license.limitMs + request.allowedOverrunMs
-            let applied = min(request.amountMs, max(0, ceiling - license.usedMs))
-            let usedAfter = license.usedMs + applied
-            try db.execute(
-                sql: "UPDATE licenses SET used_ms = ?, last_used_at = ? WHERE id = ?",
-                arguments: [usedAfter, Milliseconds.from(now), license.id])
-            try Self.appendLedger(
-                db, licenseID: license.id, sessionID: request.sessionID, kind: .debit, requestedMs: request.amountMs,
-                amountMs: applied, balanceBefore: license.limitMs - license.usedMs,
-                balanceAfter: license.limitMs - usedAfter, reason: request.reason,
-                idempotencyKey: request.idempotencyKey, now: now)
-            return DebitResult(
-                requestedMs: request.amountMs, appliedMs: applied, usedMs: usedAfter, limitMs: license.limitMs,
-                replayed: false)
-        }
-    }
-
-    public func recordSessionStart(licenseID: String, sessionID: String, now: Date) async throws -> Bool {
-        try await pool.write { db in try Self.countSessionStart(db, licenseID: licenseID, sessionID: sessionID, now: now) }
-    }
-
-    /// Counts a session once: the ledger's unique idempotency key makes a second call a no-op.
-    static func countSessionStart(_ db: Database, licenseID: String, sessionID: String, now: Date) throws -> Bool {
-        let key = "session_start:\(sessionID)"
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM ledger WHERE idempotency_key = ?", arguments: [key]) == true {
-            return false
-        }
-        guard let license = try Self.license(db, id: licenseID) else { throw DebitError.licenseNotFound }
-        try db.execute(
-            sql: "UPDATE licenses SET sessions_used = sessions_used + 1, last_used_at = ? WHERE id = ?",
-            arguments: [Milliseconds.from(now), licenseID])
-        try Self.appendLedger(
-            db, licenseID: licenseID, sessionID: sessionID, kind: .sessionStart, requestedMs: 0, amountMs: 0,
-            balanceBefore: license.remainingMs, balanceAfter: license.remainingMs, reason: "session_start",
-            idempotencyKey: key, now: now)
-        return true
-    }
 
     public func ledger(licenseID: String) async throws -> [LedgerEntry] {
         try await pool.read { db in
@@ -401,7 +343,7 @@ public final class SQLiteCentralStore: CentralStore {
         }
     }
 
-    public func appendAudit(action: String, licenseID: String?, detail: String?, actor: Actor, now: Date) async throws {
+    public func appendAudit(action: String, licenseID: String?, detail: String?, actor: AdminOperator, now: Date) async throws {
         try await pool.write { db in
             try Self.appendAudit(db, action: action, licenseID: licenseID, detail: detail, actor: actor, now: now)
         }
@@ -458,7 +400,8 @@ public final class SQLiteCentralStore: CentralStore {
 
     static func appendLedger(
         _ db: Database, licenseID: String, sessionID: String?, kind: LedgerEntry.Kind, requestedMs: Int64,
-        amountMs: Int64, balanceBefore: Int64, balanceAfter: Int64, reason: String, idempotencyKey: String, now: Date
+        amountMs: Int64, balanceBefore: Int64, balanceAfter: Int64, reason: String, idempotencyKey: String, now: Date,
+        updatingDailyUsage: Bool = true
     ) throws {
         let day = UTCDay(containing: now).description
         try db.cachedStatement(sql: """
@@ -469,16 +412,20 @@ public final class SQLiteCentralStore: CentralStore {
                 licenseID, sessionID, kind.rawValue, requestedMs, amountMs, balanceBefore, balanceAfter, reason,
                 idempotencyKey, Milliseconds.from(now), day,
             ])
-        if kind == .debit, amountMs != 0 {
-            try db.cachedStatement(sql: """
-                INSERT INTO daily_usage (license_id, day, used_ms) VALUES (?, ?, ?)
-                ON CONFLICT(license_id, day) DO UPDATE SET used_ms = used_ms + excluded.used_ms
-                """).execute(arguments: [licenseID, day, amountMs])
+        if kind == .debit, amountMs != 0, updatingDailyUsage {
+            try addDailyUsage(db, licenseID: licenseID, day: day, amountMs: amountMs)
         }
     }
 
+    static func addDailyUsage(_ db: Database, licenseID: String, day: String, amountMs: Int64) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO daily_usage (license_id, day, used_ms) VALUES (?, ?, ?)
+            ON CONFLICT(license_id, day) DO UPDATE SET used_ms = used_ms + excluded.used_ms
+            """).execute(arguments: [licenseID, day, amountMs])
+    }
+
     static func appendAudit(
-        _ db: Database, action: String, licenseID: String?, detail: String?, actor: Actor, now: Date
+        _ db: Database, action: String, licenseID: String?, detail: String?, actor: AdminOperator, now: Date
     ) throws {
         try db.execute(
             sql: "INSERT INTO audit (at, actor, ip, action, license_id, detail) VALUES (?, ?, ?, ?, ?, ?)",

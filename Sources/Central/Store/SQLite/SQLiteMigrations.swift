@@ -100,8 +100,19 @@ enum SQLiteMigrations {
                 );
                 CREATE INDEX audit_license ON audit(license_id, seq);
                 """)
+            // The v1 columns, written out: a shipped migration must not follow later changes to
+            // the table (SQLiteRows.upsert writes columns added since).
             for plan in Plan.defaults {
-                try SQLiteRows.upsert(plan, db: db, now: 0)
+                try db.execute(
+                    sql: """
+                        INSERT INTO plans (name, validity_days, minutes, session_limit, max_concurrent, max_devices,
+                            daily_minutes, description, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+                        """,
+                    arguments: [
+                        plan.name, plan.validityDays, plan.minutes, plan.sessionLimit, plan.maxConcurrent,
+                        plan.maxDevices, plan.dailyMinutes, plan.description,
+                    ])
             }
         }
         migrator.registerMigration("v2_stream_sessions") { db in
@@ -171,6 +182,37 @@ enum SQLiteMigrations {
         migrator.registerMigration("v5_stream_reservations") { db in
             // The part of the license's balance a live session may still forward (see StreamBudgetPolicy).
             try db.execute(sql: "ALTER TABLE stream_sessions ADD COLUMN reserved_ms INTEGER NOT NULL DEFAULT 0")
+        }
+        migrator.registerMigration("v6_provider_choice") { db in
+            // The speech provider a plan's licenses and a license stream to; NULL: the default.
+            try db.execute(sql: """
+                ALTER TABLE plans ADD COLUMN provider TEXT;
+                ALTER TABLE licenses ADD COLUMN provider TEXT;
+                """)
+        }
+        migrator.registerMigration("v7_instances") { db in
+            // Several central instances may share a database (PostgreSQL); SQLite has the same
+            // schema so that every store passes one conformance suite and `store copy` maps 1:1.
+            try db.execute(sql: """
+                ALTER TABLE stream_sessions ADD COLUMN owner_instance TEXT;
+                ALTER TABLE stream_sessions ADD COLUMN stop_requested TEXT;
+                CREATE TABLE instances (
+                    id TEXT PRIMARY KEY,
+                    started_at INTEGER NOT NULL,
+                    heartbeat_at INTEGER NOT NULL
+                );
+                CREATE TABLE stream_tickets (
+                    token_hash TEXT PRIMARY KEY,
+                    session_id TEXT NOT NULL,
+                    license_id TEXT NOT NULL,
+                    lease_id TEXT NOT NULL,
+                    device_fingerprint TEXT NOT NULL,
+                    client_ip TEXT NOT NULL,
+                    resume INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                );
+                CREATE INDEX stream_tickets_expiry ON stream_tickets(expires_at);
+                """)
         }
         return migrator
     }

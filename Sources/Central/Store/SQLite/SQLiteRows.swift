@@ -7,7 +7,7 @@ enum SQLiteRows {
     static let licenseColumns = """
         id, key_prefix, customer_name, customer_email, plan, status, created_at, updated_at, starts_at,
         expires_at, validity_days, expiry_from_first_use, limit_ms, used_ms, session_limit, sessions_used,
-        daily_cap_ms, max_concurrent, max_devices, ip_allowlist, notes, last_used_at
+        daily_cap_ms, max_concurrent, max_devices, ip_allowlist, notes, last_used_at, provider
         """
 
     static func license(_ row: Row) throws -> License {
@@ -15,15 +15,7 @@ enum SQLiteRows {
         guard let status = LicenseStatus(rawValue: statusText) else {
             throw StoreError.corruptRow("unknown license status \(statusText)")
         }
-        let allowlistJSON: String = row["ip_allowlist"]
-        var allowlist = IPAllowlist(blocks: [])
-        if allowlistJSON != "[]" {
-            // A damaged allowlist must not open the license to every address: fail the read instead.
-            guard let entries = try? JSONDecoder().decode([String].self, from: Data(allowlistJSON.utf8)),
-                  case .success(let parsed) = IPAllowlist.parse(entries)
-            else { throw StoreError.corruptRow("license \(row["id"] as String? ?? "?") has an unreadable ip_allowlist") }
-            allowlist = parsed
-        }
+        let allowlist = try StoredAllowlist.parse(row["ip_allowlist"], licenseID: row["id"] as String? ?? "?")
         return License(
             id: row["id"], keyPrefix: row["key_prefix"], customerName: row["customer_name"],
             customerEmail: row["customer_email"], plan: row["plan"], status: status,
@@ -34,12 +26,7 @@ enum SQLiteRows {
             sessionsUsed: row["sessions_used"], dailyCapMs: row["daily_cap_ms"],
             maxConcurrent: row["max_concurrent"], maxDevices: row["max_devices"],
             ipAllowlist: allowlist, notes: row["notes"],
-            lastUsedAt: (row["last_used_at"] as Int64?).map(Milliseconds.date))
-    }
-
-    static func allowlistJSON(_ allowlist: IPAllowlist) -> String {
-        let data = (try? JSONEncoder().encode(allowlist.entries)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+            lastUsedAt: (row["last_used_at"] as Int64?).map(Milliseconds.date), provider: row["provider"])
     }
 
     /// Writes every mutable column of `license` back to its row.
@@ -49,7 +36,7 @@ enum SQLiteRows {
                 UPDATE licenses SET customer_name = ?, customer_email = ?, plan = ?, status = ?, updated_at = ?,
                     starts_at = ?, expires_at = ?, validity_days = ?, expiry_from_first_use = ?, limit_ms = ?,
                     used_ms = ?, session_limit = ?, sessions_used = ?, daily_cap_ms = ?, max_concurrent = ?,
-                    max_devices = ?, ip_allowlist = ?, notes = ?, last_used_at = ?
+                    max_devices = ?, ip_allowlist = ?, notes = ?, last_used_at = ?, provider = ?
                 WHERE id = ?
                 """,
             arguments: [
@@ -57,8 +44,8 @@ enum SQLiteRows {
                 Milliseconds.from(license.updatedAt), Milliseconds.from(license.startsAt),
                 license.expiresAt.map(Milliseconds.from), license.validityDays, license.expiryFromFirstUse,
                 license.limitMs, license.usedMs, license.sessionLimit, license.sessionsUsed, license.dailyCapMs,
-                license.maxConcurrent, license.maxDevices, allowlistJSON(license.ipAllowlist), license.notes,
-                license.lastUsedAt.map(Milliseconds.from), license.id,
+                license.maxConcurrent, license.maxDevices, StoredAllowlist.json(license.ipAllowlist), license.notes,
+                license.lastUsedAt.map(Milliseconds.from), license.provider, license.id,
             ])
     }
 
@@ -66,23 +53,25 @@ enum SQLiteRows {
         Plan(
             name: row["name"], validityDays: row["validity_days"], minutes: row["minutes"],
             sessionLimit: row["session_limit"], maxConcurrent: row["max_concurrent"],
-            maxDevices: row["max_devices"], dailyMinutes: row["daily_minutes"], description: row["description"])
+            maxDevices: row["max_devices"], dailyMinutes: row["daily_minutes"], description: row["description"],
+            provider: row["provider"])
     }
 
     static func upsert(_ plan: Plan, db: Database, now: Int64) throws {
         try db.execute(
             sql: """
                 INSERT INTO plans (name, validity_days, minutes, session_limit, max_concurrent, max_devices,
-                    daily_minutes, description, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    daily_minutes, description, updated_at, provider)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET validity_days = excluded.validity_days, minutes = excluded.minutes,
                     session_limit = excluded.session_limit, max_concurrent = excluded.max_concurrent,
                     max_devices = excluded.max_devices, daily_minutes = excluded.daily_minutes,
-                    description = excluded.description, updated_at = excluded.updated_at
+                    description = excluded.description, updated_at = excluded.updated_at,
+                    provider = excluded.provider
                 """,
             arguments: [
                 plan.name, plan.validityDays, plan.minutes, plan.sessionLimit, plan.maxConcurrent,
-                plan.maxDevices, plan.dailyMinutes, plan.description, now,
+                plan.maxDevices, plan.dailyMinutes, plan.description, now, plan.provider,
             ])
     }
 

@@ -1,33 +1,14 @@
-// Quota arithmetic and wording. A quota is central's QuotaSnapshot (snake_case JSON, ISO 8601
-// timestamps, seconds with millisecond precision).
+// Quota wording. A quota is central's QuotaSnapshot (snake_case JSON, ISO 8601 timestamps,
+// seconds with millisecond precision); how close it is to running out (the warning level) is
+// the edge's to say, in each quota message, and is not worked out here.
 
 import { t, locale } from "./i18n.js";
 
-export const WARNING_LEVELS = ["none", "used_80_percent", "used_95_percent", "last_60_seconds", "last_10_seconds", "exhausted"];
-
-/** The same rule as Protocol's QuotaWarning.level(for:): whichever allowance runs out first. */
-export function warningLevel(quota) {
-  if (!quota) return "none";
-  const { remaining, fractionUsed } = binding(quota);
-  if (remaining <= 0) return "exhausted";
-  if (remaining <= 10) return "last_10_seconds";
-  if (remaining <= 60) return "last_60_seconds";
-  if (fractionUsed >= 0.95) return "used_95_percent";
-  if (fractionUsed >= 0.8) return "used_80_percent";
-  return "none";
-}
-
-/** Remaining seconds and fraction used of the allowance that runs out first. */
-export function binding(quota) {
+/** Seconds left of the allowance that runs out first (the total or today's), for the warning's text. */
+export function remainingSeconds(quota) {
   let remaining = quota.seconds_remaining;
-  let fractionUsed = quota.seconds_limit > 0 ? quota.seconds_used / quota.seconds_limit : 1;
-  let daily = false;
-  if (quota.daily_limit_seconds != null && quota.daily_remaining_seconds != null && quota.daily_remaining_seconds < remaining) {
-    remaining = quota.daily_remaining_seconds;
-    fractionUsed = quota.daily_limit_seconds > 0 ? (quota.daily_limit_seconds - remaining) / quota.daily_limit_seconds : 1;
-    daily = true;
-  }
-  return { remaining: Math.max(0, remaining), fractionUsed, daily };
+  if (quota.daily_remaining_seconds != null && quota.daily_remaining_seconds < remaining) remaining = quota.daily_remaining_seconds;
+  return Math.max(0, remaining);
 }
 
 /** "59 min 12 s", "12 s", "60 min". Whole seconds, rounded down so it never overstates. */
@@ -59,13 +40,13 @@ export function untilExpiry(quota, now = Date.now()) {
   return { expired: false, text: t("unit.min", { m: Math.max(1, m) }) };
 }
 
-/** The license's condition as one word for the header. */
-export function licenseState(quota, now = Date.now()) {
+/** The license's condition as one word for the header; `warning` is the edge's level for the quota. */
+export function licenseState(quota, warning, now = Date.now()) {
   if (!quota) return "unknown";
   if (quota.status !== "active") return quota.status;
   if (quota.starts_at && Date.parse(quota.starts_at) > now) return "not_started";
   if (quota.expires_at && Date.parse(quota.expires_at) <= now) return "expired";
-  if (binding(quota).remaining <= 0) return "exhausted";
+  if (warning === "exhausted") return "exhausted";
   return "active";
 }
 

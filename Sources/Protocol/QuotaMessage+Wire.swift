@@ -1,0 +1,92 @@
+/// The `quota` message as JSON without an encoder: every live session sends one per tick.
+extension QuotaMessage {
+    public var wireText: String {
+        var json = WireJSONWriter()
+        json.beginObject()
+        if let provider {
+            json.key("provider")
+            provider.write(to: &json)
+        }
+        json.key("quota")
+        quota.write(to: &json)
+        if let sessionBilledMs {
+            json.key("session_billed_ms")
+            json.number(sessionBilledMs)
+        }
+        json.key("type")
+        json.string("quota")
+        json.key("v")
+        json.number(Int(ProtocolVersion.current))
+        json.key("warning")
+        json.string(warning.rawValue)
+        json.endObject()
+        return json.text
+    }
+}
+
+extension ProviderInfo {
+    func write(to json: inout WireJSONWriter) {
+        json.beginObject()
+        json.key("demo")
+        json.bool(demo)
+        if let model {
+            json.key("model")
+            json.string(model)
+        }
+        json.key("name")
+        json.string(name)
+        json.endObject()
+    }
+}
+
+extension QuotaSnapshot {
+    /// Keys in sorted order, optional ones omitted when nil, as `encode(to:)` writes them.
+    func write(to json: inout WireJSONWriter) {
+        json.beginObject()
+        if let blockedBy {
+            json.key("blocked_by")
+            json.string(blockedBy.rawValue)
+        }
+        json.key("can_stream")
+        json.bool(canStream)
+        json.key("concurrent_in_use")
+        json.number(concurrentInUse)
+        json.key("concurrent_limit")
+        json.number(concurrentLimit)
+        if let dailyLimitSeconds {
+            json.key("daily_limit_seconds")
+            json.number(dailyLimitSeconds)
+        }
+        if let dailyRemainingSeconds {
+            json.key("daily_remaining_seconds")
+            json.number(dailyRemainingSeconds)
+        }
+        if let expiresAt {
+            json.key("expires_at")
+            json.date(expiresAt)
+        }
+        json.key("seconds_limit")
+        json.number(secondsLimit)
+        json.key("seconds_remaining")
+        json.number(secondsRemaining)
+        json.key("seconds_used")
+        json.number(secondsUsed)
+        if let sessionsLimit {
+            json.key("sessions_limit")
+            json.number(sessionsLimit)
+        }
+        if let sessionsRemaining {
+            json.key("sessions_remaining")
+            json.number(sessionsRemaining)
+        }
+        json.key("sessions_used")
+        json.number(sessionsUsed)
+        if let startsAt {
+            json.key("starts_at")
+            json.date(startsAt)
+        }
+        json.key("status")
+        json.string(status.rawValue)
+        json.endObject()
+    }
+}
