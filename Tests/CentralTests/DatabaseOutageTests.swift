@@ -86,4 +86,55 @@ struct DatabaseOutageTests {
         #expect(try await store.license(id: id)?.usedMs == billed)
         #expect(try await store.activeLeaseCount(now: Date()) == 0)
     }
+
+    /// SIGTERM while the database is unreachable: nothing can be billed, so the shutdown cannot
+    /// finish; central exits by itself after SHUTDOWN_GRACE_SECONDS instead of waiting for TCP
+    /// to give up, and its next start settles the session it left, as after a crash.
+    @Test func aShutdownWithTheDatabaseUnreachableEndsWithinItsGrace() async throws {
+        let settings = try await PostgresTestServer.createDatabase()
+        let store = PostgresCentralStore(client: await PostgresTestServer.client(settings), logger: PostgresTestServer.logger)
+        try await store.migrate()
+        let administration = StoreLicenseAdministration(
+            store: store, clock: SystemWallClock(), actor: AdminOperator(name: "test", ip: nil))
+        let (key, id) = try await TestLicense.create(with: administration)
+        let proxy = try TCPFaultProxy(target: "\(settings.host):\(settings.port)")
+        defer { proxy.stop() }
+        var viaProxy = settings
+        viaProxy.port = proxy.port
+        let environment = ["CENTRAL_INSTANCE_ID": "central-grace", "SHUTDOWN_GRACE_SECONDS": "3"]
+        let port = CentralProcess.freePort()
+        let central = try CentralProcess(
+            databaseURL: viaProxy.description, port: port, adminToken: CentralFixture.adminToken, environment: environment)
+        defer { central.stop() }
+        try await central.waitUntilServing()
+        let (_, grant) = try await Self.admit(port: central.port, key: key, device: "edge-1")
+        let sessionID = try #require(grant["session_id"] as? String)
+        let client = StreamTestClient(port: central.port, token: try #require(grant["stream_token"] as? String))
+        client.start()
+        #expect(await client.started() != nil)
+        await client.stream(OpusTestAudio.frames(seconds: 2), interval: .milliseconds(20))
+        _ = await client.waitFor { if case .quota(let q) = $0, (q.sessionBilledMs ?? 0) >= 1_000 { q } else { nil } }
+
+        proxy.partition()
+        central.process.terminate()
+        #expect(central.process.waitForExit(within: .seconds(15)), "central did not exit within its grace")
+        #expect(central.process.terminationStatus == 1)
+
+        // Its next start, with the database back, bills the session to its last checkpoint.
+        proxy.heal()
+        let restarted = try CentralProcess(
+            databaseURL: viaProxy.description, port: CentralProcess.freePort(), adminToken: CentralFixture.adminToken,
+            environment: environment)
+        defer { restarted.stop() }
+        try await restarted.waitUntilServing()
+        var record: StreamSessionRecord?
+        #expect(try await eventually(within: .seconds(20)) {
+            record = try await store.streamSession(id: sessionID)
+            return record?.status == .closed
+        })
+        let billed = record?.billedMs ?? -1
+        #expect(billed >= 1_000 && billed <= 2_000, "billed \(billed) ms")
+        #expect(try await store.license(id: id)?.usedMs == billed)
+        #expect(try await store.activeLeaseCount(now: Date()) == 0)
+    }
 }

@@ -56,7 +56,7 @@ import Testing
             edge.standardOutput = FileHandle.nullDevice
             edge.standardError = FileHandle.nullDevice
             try edge.run()
-            defer { edge.terminate(); edge.waitUntilExit() }
+            defer { edge.terminateAndWait() }
             for _ in 0..<100 where (try? await Self.status(edgePort)) == nil {
                 try await Task.sleep(for: .milliseconds(100))
             }

@@ -47,7 +47,7 @@ struct EdgeNetworkFaultTests {
                     "EDGE_DATA_DIR": directory.appendingPathComponent("edge").path, "LOG_LEVEL": "error",
                 ])
             try edge.run()
-            defer { edge.terminate(); edge.waitUntilExit() }
+            defer { edge.terminateAndWait() }
             #expect(await eventually { !Self.status(lab, port: edgePort).isEmpty }, "the edge did not come up")
             let started = try Self.control(lab, port: edgePort, "start")
             #expect(started.contains("start"), "\(started)")

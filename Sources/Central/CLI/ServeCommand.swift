@@ -65,6 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
         let tls = try configuration.tls.map { try CentralTLS(files: $0, logger: logger) }
         let reloader = Self.reloadOnHangUp(tls, logger: logger)
         defer { reloader.cancel() }
+        let watchdog = ShutdownWatchdog.arm(grace: configuration.shutdownGrace, logger: logger)
+        defer { for source in watchdog { source.cancel() } }
         guard let client = database.service else {
             let services = try await Self.services(configuration: configuration, store: database.store, tls: tls, logger: logger)
             try await ServiceGroup(configuration: .init(

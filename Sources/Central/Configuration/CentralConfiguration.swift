@@ -29,6 +29,9 @@ public struct CentralConfiguration: Sendable {
     public var providerMasterKey: String?
     /// TLS_CERT_FILE + TLS_KEY_FILE: serve HTTPS/WSS directly (re-read on SIGHUP).
     public var tls: CentralTLS.Files?
+    /// SHUTDOWN_GRACE_SECONDS: how long a graceful shutdown (SIGTERM) may take before central
+    /// exits anyway (ShutdownWatchdog); below the orchestrator's own stop timeout.
+    public var shutdownGrace: TimeInterval = 25
     /// Live-stream timings (edge timeout, resume window, …).
     public var stream = StreamSettings()
     /// HTTP header, body and idle timeouts and request-head size limits.
@@ -100,6 +103,9 @@ public struct CentralConfiguration: Sendable {
         }
         if let window = environment["RESUME_WINDOW_SECONDS"] {
             configuration.stream.resumeWindow = try parseSeconds(window, name: "RESUME_WINDOW_SECONDS")
+        }
+        if let grace = environment["SHUTDOWN_GRACE_SECONDS"] {
+            configuration.shutdownGrace = try parseSeconds(grace, name: "SHUTDOWN_GRACE_SECONDS")
         }
         try readHTTPLimits(environment, into: &configuration)
         return configuration

@@ -39,18 +39,13 @@ final class CentralProcess: @unchecked Sendable {
 
     /// SIGKILL: no graceful shutdown, no final checkpoint.
     func kill() {
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.killAndWait()
     }
 
     /// SIGTERM, then waits for the exit; returns the exit status (a graceful shutdown is 0).
     @discardableResult
     func stop() -> Int32 {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
+        process.terminateAndWait()
     }
 
     /// A TCP port nobody listens on right now.

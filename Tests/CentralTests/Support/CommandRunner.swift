@@ -27,14 +27,43 @@ enum CommandRunner {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        // Both pipes are drained while the child runs: one that prints more than a pipe holds
+        // would otherwise block on its write and never exit.
+        let printed = PipeDrain(out, err)
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
-        return Result(
-            status: status,
-            stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let (stdout, stderr) = await printed.collected()
+        return Result(status: status, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// Reads two pipes to their ends on their own threads.
+private final class PipeDrain: @unchecked Sendable {
+    // @unchecked: each property is written by its one reader before `group` is notified, and
+    // read only after.
+    private var first = Data()
+    private var second = Data()
+    private let group = DispatchGroup()
+
+    init(_ firstPipe: Pipe, _ secondPipe: Pipe) {
+        group.enter()
+        DispatchQueue.global().async {
+            self.first = firstPipe.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            self.second = secondPipe.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+    }
+
+    func collected() async -> (Data, Data) {
+        await withCheckedContinuation { continuation in
+            group.notify(queue: .global()) { continuation.resume(returning: (self.first, self.second)) }
+        }
     }
 }
 

@@ -34,10 +34,7 @@ final class FakeDashScopeProcess: @unchecked Sendable {
     enum FakeError: Error { case noURL(String) }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.terminateAndWait()
     }
 
     func control(_ path: String, _ body: String = "{}") async throws {

@@ -61,10 +61,7 @@ final class NginxLoadBalancer: @unchecked Sendable {
 
     /// SIGTERM (nginx's fast shutdown), then removes its directory.
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.terminateAndWait()
         try? FileManager.default.removeItem(at: directory)
     }
 

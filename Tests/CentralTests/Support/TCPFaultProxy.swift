@@ -29,9 +29,7 @@ final class TCPFaultProxy: @unchecked Sendable {
     func heal() { kill(process.processIdentifier, SIGUSR2) }
 
     func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        process.terminateAndWait()
     }
 
     deinit { stop() }
