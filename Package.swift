@@ -92,12 +92,23 @@ let package = Package(
             dependencies: ["Central"],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "FakeDashScope",
+        .target(
+            name: "FakeProviders",
             dependencies: [
                 "Central",
                 "COgg",
                 "COpus",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FakeDashScope",
+            dependencies: [
+                "Central",
+                "FakeProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import Central
+import FakeProviders
 import Foundation
 import HummingbirdWebSocket
 import Logging

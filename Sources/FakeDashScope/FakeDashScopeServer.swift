@@ -1,4 +1,5 @@
 import Central
+import FakeProviders
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -51,7 +52,7 @@ enum FakeDashScopeServer {
                 }
             }
             // In `task-failed` mode a bad key is let through and refused at run-task instead.
-            return GatedChildChannel(inner: channel, keys: state.keys, enabled: options.badKeyMode == "upgrade")
+            return GatedChildChannel(inner: channel, keys: state.keys, credential: bearer, enabled: options.badKeyMode == "upgrade")
         }
         return Application(
             router: router,
@@ -61,7 +62,7 @@ enum FakeDashScopeServer {
             logger: logger)
     }
 
-    static func bearer(_ header: String?) -> String? {
+    @Sendable static func bearer(_ header: String?) -> String? {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }

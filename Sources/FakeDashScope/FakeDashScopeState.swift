@@ -1,49 +1,10 @@
 import Central
+import FakeProviders
 import Foundation
-
-/// Which keys the fake accepts; read synchronously by the connection gate on the event loop.
-final class FakeKeyBook: Sendable {
-    private struct Sets {
-        var valid: Set<String>
-        var revoked: Set<String> = []
-        var throttled: Set<String> = []
-    }
-
-    private let sets: LockedValue<Sets>
-
-    init(valid: Set<String>) {
-        sets = LockedValue(Sets(valid: valid))
-    }
-
-    func status(of key: String?) -> FakeDashScopeState.KeyStatus {
-        let sets = sets.value
-        guard let key, sets.valid.contains(key) else { return key.map { sets.revoked.contains($0) } == true ? .revoked : .unknown }
-        if sets.revoked.contains(key) { return .revoked }
-        if sets.throttled.contains(key) { return .rateLimited }
-        return .valid
-    }
-
-    func revoke(_ key: String) { sets.withLock { _ = $0.revoked.insert(key) } }
-    func throttle(_ key: String) { sets.withLock { _ = $0.throttled.insert(key) } }
-    func restore(_ key: String) {
-        sets.withLock {
-            $0.revoked.remove(key)
-            $0.throttled.remove(key)
-            $0.valid.insert(key)
-        }
-    }
-}
 
 /// The fake's knobs and memory: which keys are good, revoked or throttled, the failures queued
 /// for the next tasks, and a report per task.
 actor FakeDashScopeState {
-    enum KeyStatus: Equatable {
-        case valid
-        case unknown
-        case revoked
-        case rateLimited
-    }
-
     /// A failure to inject into the next task(s).
     struct Injection: Codable, Sendable {
         /// `task-failed`, `disconnect`, `slow`, `auth`, `rate-limit`.

@@ -1,4 +1,5 @@
 import Central
+import FakeProviders
 import Foundation
 
 /// One task on the fake: validates the audio it is sent, finds speech segments by energy and

@@ -6,7 +6,7 @@ import Protocol
 import Testing
 
 /// The admin API on a live server with a real SQLite file.
-@Suite struct AdminAPITests {
+@Suite(.bounded) struct AdminAPITests {
     @Test func createShowsTheKeyOnceAndStoresOnlyItsHash() async throws {
         let fixture = try CentralFixture()
         try await fixture.withLiveServer { central in

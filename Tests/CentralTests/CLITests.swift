@@ -4,7 +4,7 @@ import Protocol
 import Testing
 
 /// The `central` executable, run as a child process against a real database file and a live server.
-@Suite struct CLITests {
+@Suite(.bounded) struct CLITests {
     @Test func manageLicensesOnTheDatabaseDirectly() async throws {
         let fixture = try CentralFixture()
         let db = ["--database-url", "sqlite:\(fixture.databasePath)"]

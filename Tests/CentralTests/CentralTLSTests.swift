@@ -7,7 +7,7 @@ import Testing
 
 /// Central serving TLS itself (TLS_CERT_FILE/TLS_KEY_FILE), the edge verifying it against a
 /// pinned CA (CENTRAL_CA_FILE), and a renewed certificate taking effect on SIGHUP.
-@Suite(.serialized) struct CentralTLSTests {
+@Suite(.bounded, .serialized) struct CentralTLSTests {
     /// A self-signed certificate for localhost, as PEM files.
     static func certificate(in directory: URL, name: String) throws -> (cert: String, key: String) {
         let cert = directory.appendingPathComponent("\(name).crt").path

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Testing
 
-@Suite struct ConfigurationTests {
+@Suite(.bounded) struct ConfigurationTests {
     @Test func defaults() throws {
         let configuration = try CentralConfiguration.fromEnvironment([:])
         #expect(configuration.host == "0.0.0.0" && configuration.port == 8080)

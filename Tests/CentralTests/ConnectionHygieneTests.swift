@@ -6,7 +6,7 @@ import Testing
 /// What central does with clients that stall, drip bytes or send garbage: raw sockets against a
 /// live central on a real port. Timeouts are short here (1 s header, 1 s body, 2 s idle) so each
 /// case shows within a few seconds; the defaults are checked on their own.
-@Suite(.serialized) struct ConnectionHygieneTests {
+@Suite(.bounded, .serialized) struct ConnectionHygieneTests {
     static func fixture() throws -> CentralFixture {
         try CentralFixture(realTime: true) { configuration in
             configuration.http.headerTimeout = .seconds(1)

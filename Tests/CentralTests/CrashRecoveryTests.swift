@@ -7,7 +7,7 @@ import Testing
 
 /// Killing the real central process mid-stream loses at most the checkpoint interval and
 /// leaves no open lease once it is back.
-@Suite struct CrashRecoveryTests {
+@Suite(.bounded) struct CrashRecoveryTests {
     @Test func killingCentralMidStreamLosesAtMostTheCheckpointInterval() async throws {
         let fixture = try CentralFixture(realTime: true)
         let (key, id) = try await fixture.createLicense()

@@ -10,7 +10,7 @@ import Testing
 
 /// Central relaying to DashScope, proved against the `fake-dashscope` process: real espeak-ng
 /// speech, real libopus packets in a libogg stream, the real WebSocket protocol.
-@Suite(.serialized) struct DashScopeProviderTests {
+@Suite(.bounded, .serialized) struct DashScopeProviderTests {
     static let goodKey = "sk-good-0123456789abcdef"
     static let secondKey = "sk-second-fedcba9876543210"
     static let masterKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -33,7 +33,7 @@ import Testing
 
     struct Rig {
         let fixture: CentralFixture
-        let fake: FakeDashScopeProcess
+        let fake: FakeProviderProcess
         let vault: ProviderKeyVault
         let provider: DashScopeSpeechProvider
         let logs: LogRecorder
@@ -44,7 +44,7 @@ import Testing
         fakeArguments: [String] = [], adjust: (inout DashScopeSettings) -> Void = { _ in }
     ) async throws -> Rig {
         let fixture = try CentralFixture(realTime: true)
-        let fake = try FakeDashScopeProcess(keys: fakeKeys ?? (keys.isEmpty ? ["sk-fake-only-key"] : keys), extraArguments: fakeArguments)
+        let fake = try FakeProviderProcess(keys: fakeKeys ?? (keys.isEmpty ? ["sk-fake-only-key"] : keys), extraArguments: fakeArguments)
         let logs = LogRecorder()
         let logger = logs.logger(label: "central")
         let vault = ProviderKeyVault(store: fixture.store, cipher: try ProviderKeyCipher(masterKey: masterKey), clock: SystemWallClock(), logger: logger)

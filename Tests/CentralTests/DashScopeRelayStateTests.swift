@@ -4,7 +4,7 @@ import Testing
 
 /// The bookkeeping behind failover: what is replayed, and how provider times and sentence ids
 /// become the session's.
-@Suite struct DashScopeRelayStateTests {
+@Suite(.bounded) struct DashScopeRelayStateTests {
     static func frame(_ sequence: UInt32) -> AudioFrame {
         AudioFrame(sequence: sequence, durationMicroseconds: 20_000, captureTimeMicroseconds: 0, packet: [0x08, 0x00])
     }

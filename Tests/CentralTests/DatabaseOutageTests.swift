@@ -8,7 +8,7 @@ import Testing
 /// The database goes away under a live stream (a partition between central and PostgreSQL):
 /// `/readyz` says so, the stream goes on within what it had reserved and then ends with a code,
 /// and once the database is back its last audio is billed and its lease freed — never unbilled.
-@Suite(.postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
+@Suite(.bounded, .postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
 struct DatabaseOutageTests {
     static func readiness(_ port: Int) async -> UInt? {
         let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz")

@@ -6,7 +6,7 @@ import Testing
 
 /// The demo provider serves exactly the pairs it publishes at `GET /v1/providers`, like
 /// DashScope: an edge written from that catalog and an edge that ignores it see the same rules.
-@Suite(.serialized) struct DemoCatalogTests {
+@Suite(.bounded, .serialized) struct DemoCatalogTests {
     @Test(arguments: [("en", "fr"), ("de", "ja"), ("xx", "yy"), ("zh", "zh"), ("klingon", nil)] as [(String, String?)])
     func aPairOutsideTheCatalogIsRefusedWith4003(source: String, target: String?) async throws {
         let provider = DemoSpeechProvider()

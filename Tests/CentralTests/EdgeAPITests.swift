@@ -7,7 +7,7 @@ import Protocol
 import Testing
 
 /// The edge-facing API on a live server with a real SQLite file.
-@Suite struct EdgeAPITests {
+@Suite(.bounded) struct EdgeAPITests {
     @Test func everyRefusalCodeHasItsStatusAndBody() async throws {
         let fixture = try CentralFixture()
         let clock = fixture.clock

@@ -13,7 +13,7 @@ import Testing
 
 /// Browser-microphone mode: the page's own 16 kHz PCM over /ws, encoded and streamed by the
 /// edge like ALSA audio (same metering, same events).
-@Suite struct EdgeBrowserMicrophoneTests {
+@Suite(.bounded) struct EdgeBrowserMicrophoneTests {
     /// A live edge with no ALSA device at all (the page must use its own microphone), linked to
     /// the fixture's live central. `body` gets the edge, its port, the page's own Origin header
     /// and the controller.

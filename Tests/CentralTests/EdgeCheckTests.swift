@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 /// `edge-agent --check` against a live central.
-@Suite struct EdgeCheckTests {
+@Suite(.bounded) struct EdgeCheckTests {
     final class Lines: Sendable {
         let lines = Mutex<[String]>([])
         func append(_ line: String) { lines.withLock { $0.append(line) } }

@@ -13,7 +13,7 @@ import Testing
 /// asoundrc under XDG_CONFIG_HOME) is the microphone of a real `edge-agent` process, which
 /// encodes with libopus and streams to a live central (demo provider, SQLite). The page's /ws
 /// hears results and quota, and the bill matches the audio.
-@Suite struct EdgeEndToEndTests {
+@Suite(.bounded) struct EdgeEndToEndTests {
     static func post(_ url: String, origin: String) async throws -> (UInt, String) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST

@@ -9,7 +9,7 @@ import Testing
 
 /// The edge's link against a live central: streaming, acks, and a resume after a dropped
 /// connection that loses no audio and costs no second session.
-@Suite struct EdgeLinkTests {
+@Suite(.bounded) struct EdgeLinkTests {
     final class Events: Sendable {
         let all = Mutex<[LinkEvent]>([])
         func append(_ event: LinkEvent) { all.withLock { $0.append(event) } }

@@ -13,7 +13,7 @@ import Testing
 
 /// The edge's local API on a live server, wired to real ALSA capture (file plugin), libopus,
 /// and a live central.
-@Suite struct EdgeLocalAPITests {
+@Suite(.bounded) struct EdgeLocalAPITests {
     static let origin = HTTPField.Name("Origin") ?? .via
 
     /// A raw 16 kHz file of tone bursts, played as the microphone by alsa-lib's file plugin.

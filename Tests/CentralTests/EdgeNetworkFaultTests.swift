@@ -7,7 +7,7 @@ import Testing
 /// tone), streaming through a real nginx to two central instances on one PostgreSQL database.
 /// Its traffic to the load balancer is degraded with nftables: 5 % random loss, then a 10 s
 /// partition. It keeps its session, and nothing is billed twice.
-@Suite(
+@Suite(.bounded, 
     .postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"),
     .enabled(if: NetworkLab.available, "needs root, ip and nft (CI runs as root; scripts/install-deps.sh installs nftables)"))
 struct EdgeNetworkFaultTests {

@@ -14,7 +14,7 @@ import Testing
 /// The page takes its state from `/ws` alone: the greeting and what follows carry the status
 /// (with the device probe and central's reachability) and the quota, which the edge reads for
 /// its pages while no session runs.
-@Suite struct EdgePageSocketTests {
+@Suite(.bounded) struct EdgePageSocketTests {
     /// The messages a page hears on `/ws` of the edge on `port` until `enough` says so (or 10 s pass).
     static func listen(port: Int, until enough: @escaping @Sendable ([String]) -> Bool) async -> [String] {
         let heard = Mutex<[String]>([])

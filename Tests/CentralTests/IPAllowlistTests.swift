@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct IPAllowlistTests {
+@Suite(.bounded) struct IPAllowlistTests {
     @Test func ipv4Blocks() throws {
         let block = try #require(CIDRBlock("203.0.113.0/24"))
         #expect(block.contains("203.0.113.7"))
@@ -44,7 +44,7 @@ import Testing
     }
 }
 
-@Suite struct UTCDayTests {
+@Suite(.bounded) struct UTCDayTests {
     @Test func formatsAndParsesDaysAcrossCenturiesAndLeapYears() throws {
         for text in ["1970-01-01", "1999-12-31", "2000-02-29", "2024-02-29", "2026-11-24", "2100-03-01", "1969-12-31"] {
             let day = try #require(UTCDay(text))

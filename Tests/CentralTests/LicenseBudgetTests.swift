@@ -6,7 +6,7 @@ import Testing
 /// One budget per license, held in the store and shared by every live session: what the
 /// provider was sent equals what was billed, and the license never goes more than 1 s past
 /// its total or its daily cap, whatever the number of sessions and however fast they send.
-@Suite(.serialized) struct LicenseBudgetTests {
+@Suite(.bounded, .serialized) struct LicenseBudgetTests {
     /// A 20 ms frame: the metering grain a session may be off by.
     static let frameMs: Int64 = 20
 

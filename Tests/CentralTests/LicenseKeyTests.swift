@@ -1,7 +1,7 @@
 @testable import Central
 import Testing
 
-@Suite struct LicenseKeyTests {
+@Suite(.bounded) struct LicenseKeyTests {
     @Test func keysHaveAReadablePrefixAndAtLeast128BitsOfRandomness() {
         let trial = LicenseKey.generate(kind: .trial)
         let paid = LicenseKey.generate(kind: .license)

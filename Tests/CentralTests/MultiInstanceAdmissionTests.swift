@@ -7,7 +7,7 @@ import Testing
 /// Three real `central` processes on one PostgreSQL database, some requests straight to an
 /// instance and some through a real nginx load balancer (issue 13): the license's limits hold
 /// across instances, however the requests are spread.
-@Suite(.postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
+@Suite(.bounded, .postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
 struct MultiInstanceAdmissionTests {
     /// One admission of a race: where it was sent, and what it got.
     struct Attempt: Sendable {

@@ -9,7 +9,7 @@ import Testing
 /// Two central instances (each its own connection pool and instance id) on one PostgreSQL
 /// database, one session of a license on each: the license's balance is one budget, so together
 /// they go at most 1 s past it, and what each forwarded to the provider is what it billed.
-@Suite(.postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
+@Suite(.bounded, .postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
 struct MultiInstanceBudgetTests {
     static let frameMs: Int64 = 20
 

@@ -10,7 +10,7 @@ import Testing
 /// on another; a `kill -9` of the instance carrying a stream loses nothing billed (the edge
 /// resumes through the load balancer on a survivor, same session) and leaks no lease (the
 /// survivors settle what it left).
-@Suite(.postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
+@Suite(.bounded, .postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
 struct MultiInstanceStreamTests {
     /// A 16 s lease TTL: instances lapse after 8 s without a heartbeat.
     static let environment = ["LEASE_TTL_SECONDS": "16"]

@@ -9,7 +9,7 @@ import Testing
 /// What only a shared PostgreSQL server can show: several clients (as several central
 /// instances hold) racing on one database, and migrations applied by instances starting
 /// together. The store's behaviour itself is the conformance suite's (StoreConformance).
-@Suite(.postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
+@Suite(.bounded, .postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
 struct PostgresStoreTests {
     /// 50 admissions from five clients against `max_concurrent = 1`: exactly one wins, whatever
     /// the interleaving (the license row is locked, never counted then inserted).

@@ -7,7 +7,7 @@ import Testing
 /// The provider engine with a scripted wire instead of DashScope: key failover, replay of the
 /// audio no final covers, retries, rotation, idle finishes, the bounded inbox, the finish
 /// deadline and usage. What holds here holds for every adapter.
-@Suite struct ProviderEngineTests {
+@Suite(.bounded) struct ProviderEngineTests {
     static let configuration = ProviderSessionConfiguration(
         sessionID: "sess-engine", sourceLanguage: "en", targetLanguage: "zh", codec: CodecParameters())
 

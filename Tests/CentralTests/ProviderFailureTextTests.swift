@@ -6,7 +6,7 @@ import Testing
 /// What a provider says about its own failure stays in central's log: the edge is told our code
 /// and our sentence, never the provider's text (which can carry internal hosts, request ids,
 /// account details, or whatever a compromised provider response wants shown on the page).
-@Suite(.serialized) struct ProviderFailureTextTests {
+@Suite(.bounded, .serialized) struct ProviderFailureTextTests {
     static let marker = "leak-marker-7f3a"
 
     @Test(arguments: [

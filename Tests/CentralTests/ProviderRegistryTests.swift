@@ -7,7 +7,7 @@ import Testing
 
 /// Several providers in one central: the registry's choice (the license's or plan's provider,
 /// else the first that serves the pair), the catalog as their union, and the configuration.
-@Suite(.serialized) struct ProviderRegistryTests {
+@Suite(.bounded, .serialized) struct ProviderRegistryTests {
     /// A provider that only publishes a catalog.
     struct CatalogProvider: SpeechProvider {
         let name: String

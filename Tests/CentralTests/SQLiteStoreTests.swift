@@ -6,7 +6,7 @@ import Testing
 
 /// What only the SQLite store promises, beyond the conformance suite: its file, its schema's
 /// own guards, and its derived counters.
-@Suite struct SQLiteStoreTests {
+@Suite(.bounded) struct SQLiteStoreTests {
     @Test func theLedgerIsAppendOnlyInTheSchema() async throws {
         let fixture = try CentralFixture()
         let (_, id) = try await fixture.createLicense()

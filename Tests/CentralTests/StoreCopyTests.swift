@@ -4,7 +4,7 @@ import Protocol
 import Testing
 
 /// `central store copy`: a vendor's SQLite data into an empty PostgreSQL database, verified.
-@Suite(.postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
+@Suite(.bounded, .postgresTestScope, .enabled(if: !PostgresTestServer.optedOut, "CENTRAL_TEST_SKIP_POSTGRES=1"))
 struct StoreCopyTests {
     @Test func everythingArrivesAndASecondCopyIsRefused() async throws {
         let source = try await StoreFactory.sqlite.make()

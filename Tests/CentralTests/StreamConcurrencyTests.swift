@@ -7,7 +7,7 @@ import Testing
 /// Concurrency is the life of the stream: a lease with a live stream cannot be released from
 /// under it, the license's rules hold on the stream connection and on resume, and deletion
 /// bills like revocation.
-@Suite(.serialized) struct StreamConcurrencyTests {
+@Suite(.bounded, .serialized) struct StreamConcurrencyTests {
     func token(_ reply: LiveCentral.Reply) throws -> (token: String, session: String) {
         let json = try reply.json()
         return (try #require(json["stream_token"] as? String), try #require(json["session_id"] as? String))

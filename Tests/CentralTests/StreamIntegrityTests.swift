@@ -7,7 +7,7 @@ import Testing
 
 /// Acked means kept: an acknowledged frame reached the provider, whatever the provider's
 /// speed; sequence numbers never wrap or reset; shutdown tells every edge why.
-@Suite(.serialized) struct StreamIntegrityTests {
+@Suite(.bounded, .serialized) struct StreamIntegrityTests {
     @Test func aReplayBurstIntoASlowProviderLosesNoAckedFrame() async throws {
         // A provider that takes 1 frame per ms into a 20-frame queue: a 500-frame burst fills it.
         let provider = CountingSpeechProvider(capacity: 20, drainInterval: .milliseconds(1))

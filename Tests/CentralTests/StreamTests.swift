@@ -5,7 +5,7 @@ import Protocol
 import Testing
 
 /// The live stream against a live central on a free port with a real SQLite file.
-@Suite(.serialized) struct StreamTests {
+@Suite(.bounded, .serialized) struct StreamTests {
     static func stoppedAfterStop(_ client: StreamTestClient) async throws -> StoppedMessage {
         client.send(.stop(StopMessage()))
         return try #require(await client.stopped(), "no stopped: \(client.messages.suffix(3))")

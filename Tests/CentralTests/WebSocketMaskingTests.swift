@@ -5,7 +5,7 @@ import Testing
 
 /// RFC 6455 §5.1: a server must close the connection, with 1002, on any client frame that is
 /// not masked. Written byte for byte on a raw socket: WebSocket clients always mask.
-@Suite(.serialized) struct WebSocketMaskingTests {
+@Suite(.bounded, .serialized) struct WebSocketMaskingTests {
     /// Opens a raw WebSocket to `/v1/stream` with a fresh stream token; returns the connection
     /// after the 101 and whatever followed it.
     static func upgradedStream(_ central: LiveCentral, key: String) async throws -> RawConnection {

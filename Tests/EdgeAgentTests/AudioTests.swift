@@ -3,7 +3,7 @@ import COpus
 import Foundation
 import Testing
 
-@Suite struct OpusFrameEncoderTests {
+@Suite(.bounded) struct OpusFrameEncoderTests {
     @Test func encodesTwentyMillisecondFramesAndReportsTheLookahead() throws {
         let encoder = try OpusFrameEncoder()
         // libopus's VOIP lookahead at 16 kHz is 104 samples: 312 at 48 kHz, the Ogg pre-skip.
@@ -37,7 +37,7 @@ import Testing
     }
 }
 
-@Suite struct InputLevelTests {
+@Suite(.bounded) struct InputLevelTests {
     @Test func levelsInDBFS() {
         let fullScaleSine = (0..<1_600).map { Int16(32_767 * sin(2 * .pi * 100 * Double($0) / 16_000)) }
         let level = InputLevel(samples: fullScaleSine)
@@ -49,7 +49,7 @@ import Testing
 }
 
 /// Real ALSA capture: alsa-lib's `file` plugin plays a raw file as the microphone.
-@Suite struct ALSACaptureTests {
+@Suite(.bounded) struct ALSACaptureTests {
     static func configuration(infile: String) -> String {
         """
         pcm.testmic {
@@ -110,7 +110,7 @@ extension CaptureState {
     }
 }
 
-@Suite struct ALSADeviceLossTests {
+@Suite(.bounded) struct ALSADeviceLossTests {
     @Test func aMissingDeviceIsReopenedWithBackoffOnceItAppears() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("late-mic-\(UUID().uuidString).raw")
         let source = ALSAAudioSource(configurationText: ALSACaptureTests.configuration(infile: file.path))

@@ -3,7 +3,7 @@ import Foundation
 import Protocol
 import Testing
 
-@Suite struct BrowserMicrophoneTests {
+@Suite(.bounded) struct BrowserMicrophoneTests {
     /// `count` frames of S16LE whose samples count up from `start`.
     static func pcm(frames count: Int, start: Int16 = 0) -> [UInt8] {
         (0..<(count * 320)).flatMap { index -> [UInt8] in

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 /// A start request's `device` only picks among names the edge trusts.
-@Suite struct CaptureDeviceChoiceTests {
+@Suite(.bounded) struct CaptureDeviceChoiceTests {
     let enumerated = [
         AudioDevice(name: "default", description: "Default"),
         AudioDevice(name: "hw:CARD=PCH,DEV=0", description: "Built-in"),

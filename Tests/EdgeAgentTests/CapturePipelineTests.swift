@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 import Testing
 
-@Suite struct CapturePipelineTests {
+@Suite(.bounded) struct CapturePipelineTests {
     /// A link that was never opened: it takes packets and drops them.
     static func idleLink() throws -> CentralLink {
         let central = CentralClient(baseURL: try #require(URL(string: "http://127.0.0.1:9")), licenseKey: "unused", client: .shared)

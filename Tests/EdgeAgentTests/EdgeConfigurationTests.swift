@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct EdgeConfigurationTests {
+@Suite(.bounded) struct EdgeConfigurationTests {
     static let key = "TRIAL-ABCDEFGH-JKMNPQRS-TVWXYZ01-23456789"
 
     @Test func defaultsNeedOnlyALicenseKey() throws {
@@ -44,7 +44,7 @@ import Testing
     }
 }
 
-@Suite struct DeviceIdentityTests {
+@Suite(.bounded) struct DeviceIdentityTests {
     @Test func stableAcrossRestartsAndDistinctPerDataDirectory() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("edge-\(UUID().uuidString)")
         let machineID = base.appendingPathComponent("machine-id")

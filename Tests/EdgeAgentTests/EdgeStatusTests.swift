@@ -3,7 +3,7 @@ import Foundation
 import Protocol
 import Testing
 
-@Suite struct EdgeStatusTests {
+@Suite(.bounded) struct EdgeStatusTests {
     @Test func linkStatesMapToPhases() {
         let cases: [(LinkState, LinkPhase, Bool)] = [
             (.idle, .idle, false), (.connecting, .connecting, true), (.streaming(sessionID: "s"), .streaming, true),

@@ -3,7 +3,7 @@ import Protocol
 import Foundation
 import Testing
 
-@Suite struct LocalOriginPolicyTests {
+@Suite(.bounded) struct LocalOriginPolicyTests {
     let policy = LocalOriginPolicy(port: 3000, hostName: "edge.lan")
 
     @Test func ownHostsAndOriginsPass() {
@@ -38,7 +38,7 @@ import Testing
 }
 
 /// The one spelling of a path the gate lets through to the router.
-@Suite struct LocalRequestPathTests {
+@Suite(.bounded) struct LocalRequestPathTests {
     @Test func canonicalPathsPass() {
         for path in ["/", "/api/status", "/api/translation/start", "/ws", "/js/app.js", "/css/app.css", "/index.html", "/a-b_c~d.e"] {
             #expect(LocalRequestPath.isCanonical(path), "\(path)")
@@ -66,7 +66,7 @@ import Testing
     }
 }
 
-@Suite struct JSONContentTypeTests {
+@Suite(.bounded) struct JSONContentTypeTests {
     @Test func onlyOneApplicationJSONTypePasses() {
         for value in ["application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;charset=UTF-8"] {
             #expect(LocalRequestGate.isJSON([value]), "\(value)")

@@ -1,7 +1,7 @@
 import EdgeAgent
 import Testing
 
-@Suite struct NativeLibrariesTests {
+@Suite(.bounded) struct NativeLibrariesTests {
     @Test func linksAlsaOpusAndOgg() {
         #expect(NativeLibraries.alsaVersion.split(separator: ".").count >= 2)
         #expect(NativeLibraries.opusVersion.hasPrefix("libopus"))

@@ -5,7 +5,7 @@ import Testing
 
 /// Central meters audio by parsing Opus table-of-contents bytes itself; this checks that parse
 /// against libopus on packets libopus really produced.
-@Suite struct OpusPacketInfoCrossCheckTests {
+@Suite(.bounded) struct OpusPacketInfoCrossCheckTests {
     @Test(arguments: [16_000, 48_000], [2.5, 5, 10, 20, 40, 60])
     func agreesWithLibopus(sampleRate: Int, frameMs: Double) throws {
         var error: Int32 = 0

@@ -2,7 +2,7 @@
 import Protocol
 import Testing
 
-@Suite struct OutboundQueueTests {
+@Suite(.bounded) struct OutboundQueueTests {
     static func drain(_ queue: OutboundQueue) async -> [OutboundQueue.Item] {
         queue.finish()
         var items: [OutboundQueue.Item] = []

@@ -3,7 +3,7 @@ import Foundation
 import Protocol
 import Testing
 
-@Suite struct PageHubTests {
+@Suite(.bounded) struct PageHubTests {
     static func take(_ count: Int, from stream: AsyncStream<TranslationEvent>) async -> [TranslationEvent] {
         var events: [TranslationEvent] = []
         for await event in stream {

@@ -2,7 +2,7 @@
 import Protocol
 import Testing
 
-@Suite struct QuotaSettlementTests {
+@Suite(.bounded) struct QuotaSettlementTests {
     static func message(remaining: Double, dailyRemaining: Double? = nil) -> QuotaMessage {
         let quota = QuotaSnapshot(
             status: .active, startsAt: nil, expiresAt: nil, secondsUsed: 15 - remaining, secondsLimit: 15, secondsRemaining: remaining,

@@ -2,7 +2,7 @@
 import Protocol
 import Testing
 
-@Suite struct ReplayBufferTests {
+@Suite(.bounded) struct ReplayBufferTests {
     static func frame(_ sequence: UInt32) -> AudioFrame {
         AudioFrame(sequence: sequence, durationMicroseconds: 20_000, captureTimeMicroseconds: 0, packet: [0x78, 0])
     }

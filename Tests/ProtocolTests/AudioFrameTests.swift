@@ -1,7 +1,7 @@
 import Protocol
 import Testing
 
-@Suite struct AudioFrameTests {
+@Suite(.bounded) struct AudioFrameTests {
     /// TOC 0x78: CELT config 15 (20 ms), one frame.
     static let twentyMsPacket: [UInt8] = [0x78, 0x01, 0x02, 0x03]
 

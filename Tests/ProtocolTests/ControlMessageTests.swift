@@ -3,7 +3,7 @@ import Protocol
 import Testing
 
 /// Golden texts: these exact bytes are the contract in docs/protocol.md.
-@Suite struct ControlMessageGoldenTests {
+@Suite(.bounded) struct ControlMessageGoldenTests {
     static let quota = QuotaSnapshot(
         status: .active, startsAt: Date(timeIntervalSince1970: 1_795_000_000), expiresAt: Date(timeIntervalSince1970: 1_795_604_800),
         secondsUsed: 12.34, secondsLimit: 3600, secondsRemaining: 3587.66, sessionsUsed: 1, sessionsLimit: 10,
@@ -50,7 +50,7 @@ import Testing
     }
 }
 
-@Suite struct ControlMessageRejectionTests {
+@Suite(.bounded) struct ControlMessageRejectionTests {
     @Test(arguments: [
         ("", ErrorCode.malformedMessage),
         ("null", .malformedMessage),

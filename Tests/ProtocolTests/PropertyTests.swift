@@ -65,7 +65,7 @@ extension SeededGenerator {
     }
 }
 
-@Suite struct ProtocolPropertyTests {
+@Suite(.bounded) struct ProtocolPropertyTests {
     @Test func everyControlMessageRoundTrips() throws {
         var generator = SeededGenerator(seed: 20_261_124)
         for _ in 0..<2_000 {

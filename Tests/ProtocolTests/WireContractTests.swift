@@ -2,7 +2,7 @@ import Foundation
 import Protocol
 import Testing
 
-@Suite struct WireContractTests {
+@Suite(.bounded) struct WireContractTests {
     @Test func errorBodyHasTheDocumentedShape() throws {
         let data = try WireCoding.encoder().encode(ErrorBody(code: .licenseExpired, message: "expired"))
         #expect(String(decoding: data, as: UTF8.self) == #"{"error":{"code":"license_expired","message":"expired"}}"#)

@@ -3,7 +3,7 @@ import Protocol
 import Testing
 
 /// The hand-written `ack`/`quota` JSON must be the encoder's, byte for byte.
-@Suite struct WireJSONWriterTests {
+@Suite(.bounded) struct WireJSONWriterTests {
     static let encoder = WireCoding.encoder()
 
     private static func viaEncoder(_ message: ControlMessage) throws -> String {

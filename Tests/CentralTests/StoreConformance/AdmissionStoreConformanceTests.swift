@@ -4,7 +4,7 @@ import Protocol
 import Testing
 
 /// `AdmissionStore`: what every store must do when a device asks to stream.
-@Suite(.postgresTestScope) struct AdmissionStoreConformanceTests {
+@Suite(.bounded, .postgresTestScope) struct AdmissionStoreConformanceTests {
     /// N admissions race from several connections (as several processes would) for `k` slots:
     /// exactly `k` win.
     @Test(arguments: StoreFactory.all, [1, 3])

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `AuditStore`: the trail of administrative changes, newest first, as every store must keep it.
-@Suite(.postgresTestScope) struct AuditStoreConformanceTests {
+@Suite(.bounded, .postgresTestScope) struct AuditStoreConformanceTests {
     @Test(arguments: StoreFactory.all)
     func entriesAppendAndPageBackwards(_ factory: StoreFactory) async throws {
         let s = try await factory.make()

@@ -6,7 +6,7 @@ import Testing
 /// Several central instances on one store: heartbeats, who owns a live session, settling what a
 /// lapsed instance left, a session taken over by another instance, a stop asked for through the
 /// store, and stream tickets redeemed once by whichever instance.
-@Suite(.postgresTestScope) struct InstanceStoreConformanceTests {
+@Suite(.bounded, .postgresTestScope) struct InstanceStoreConformanceTests {
     static let lapse: TimeInterval = 10
 
     func settle(_ s: StoreUnderTest, as instance: String, restarting: Bool) async throws -> Int {

@@ -5,7 +5,7 @@ import Testing
 
 /// The ledger as every store must keep it, billed the only way the product bills: through
 /// stream checkpoints.
-@Suite(.postgresTestScope) struct LedgerConformanceTests {
+@Suite(.bounded, .postgresTestScope) struct LedgerConformanceTests {
     @Test(arguments: StoreFactory.all)
     func replayingACheckpointChangesNothing(_ factory: StoreFactory) async throws {
         let s = try await factory.make()

@@ -4,7 +4,7 @@ import Protocol
 import Testing
 
 /// `LicenseStore`: plans, licenses, their devices, as every store must keep them.
-@Suite(.postgresTestScope) struct LicenseStoreConformanceTests {
+@Suite(.bounded, .postgresTestScope) struct LicenseStoreConformanceTests {
     let actor = AdminOperator(name: "op", ip: "192.0.2.10")
 
     @Test(arguments: StoreFactory.all)

@@ -5,7 +5,7 @@ import Testing
 
 /// `MeteringStore`: stream sessions and their checkpoints (billing, reservations, leases), as
 /// every store must keep them under the concurrency of a live central.
-@Suite(.postgresTestScope) struct MeteringStoreConformanceTests {
+@Suite(.bounded, .postgresTestScope) struct MeteringStoreConformanceTests {
     @Test(arguments: StoreFactory.all)
     func aSessionOpensCheckpointsAndCloses(_ factory: StoreFactory) async throws {
         let s = try await factory.make()

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `ProviderKeyStore`: provider keys and their health, as every store must keep them.
-@Suite(.postgresTestScope) struct ProviderKeyStoreConformanceTests {
+@Suite(.bounded, .postgresTestScope) struct ProviderKeyStoreConformanceTests {
     func key(_ id: String, provider: String = "dashscope", fingerprint: String? = nil, at seconds: TimeInterval = 0) -> ProviderKeyRecord {
         ProviderKeyRecord(
             id: id, provider: provider, label: "label \(id)", ciphertext: Data([0, 1, 2, 0xFF] + Array(id.utf8)),

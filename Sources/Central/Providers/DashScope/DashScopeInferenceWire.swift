@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import HummingbirdWSClient
@@ -56,23 +55,8 @@ public struct DashScopeInferenceWire: ProviderWire {
                     taskID: taskID, codec: configuration.codec, inbound: inbound, outbound: outbound, logger: logger))
             }
         } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
-            throw await Self.classifyRefusedUpgrade(url: settings.url, secret: key.secret)
-        }
-    }
-
-    /// The WebSocket client does not expose the refusal's status, so ask once over plain HTTP
-    /// with the same credentials: 401/403 is the key, 429 is throttling, anything else transient.
-    static func classifyRefusedUpgrade(url: String, secret: String) async -> ProviderFailure {
-        let httpURL = url.replacingOccurrences(of: "wss://", with: "https://").replacingOccurrences(of: "ws://", with: "http://")
-        var request = HTTPClientRequest(url: httpURL)
-        request.headers.add(name: "Authorization", value: "bearer \(secret)")
-        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else {
-            return .transient(.providerUnavailable, "DashScope refused the WebSocket upgrade")
-        }
-        switch response.status.code {
-        case 401, 403: return .authFailed("DashScope refused the key (HTTP \(response.status.code))")
-        case 429: return .rateLimited("DashScope is throttling the key (HTTP 429)")
-        default: return .transient(.providerUnavailable, "DashScope refused the WebSocket upgrade (HTTP \(response.status.code))")
+            throw await RefusedUpgrade.classify(
+                url: settings.url, authorization: "bearer \(key.secret)", provider: displayName, clientErrorsAreFinal: false)
         }
     }
 }

@@ -14,14 +14,14 @@ final class DashScopeTaskChannel: ProviderTaskChannel {
     private let outbound: WebSocketOutboundWriter
     private let logger: Logger
     /// Only the engine's writer task touches it, one call at a time; the lock makes that safe to share.
-    private let ogg: Mutex<OggState>
+    private let ogg: Mutex<OggTaskStream>
 
     init(taskID: String, codec: CodecParameters, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) {
         self.taskID = taskID
         self.inbound = inbound
         self.outbound = outbound
         self.logger = logger
-        ogg = Mutex(OggState(writer: OggOpusWriter(preSkip: codec.preSkip, inputSampleRate: codec.sampleRate)))
+        ogg = Mutex(OggTaskStream(writer: OggOpusWriter(preSkip: codec.preSkip, inputSampleRate: codec.sampleRate)))
     }
 
     func send(_ packets: [[UInt8]]) async throws {
@@ -57,21 +57,5 @@ final class DashScopeTaskChannel: ProviderTaskChannel {
             }
         }
         throw ProviderFailure.transient(.providerUnavailable, "DashScope closed the connection mid-task")
-    }
-
-    /// The task's Ogg stream: headers with the first audio write, then a page per ~100 ms.
-    private struct OggState {
-        let writer: OggOpusWriter
-        var headersSent = false
-
-        mutating func pages(for packets: [[UInt8]]) -> [UInt8] {
-            var bytes: [UInt8] = []
-            if !headersSent {
-                bytes = writer.headers()
-                headersSent = true
-            }
-            for packet in packets { bytes += writer.append(packet) }
-            return bytes
-        }
     }
 }

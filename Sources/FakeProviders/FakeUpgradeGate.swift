@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 
 /// Answers a WebSocket upgrade carrying a bad key with 401 (a throttled key with 429), as
-/// DashScope does. Hummingbird answers every refused upgrade with 400, so this reads the raw
+/// DashScope and Deepgram do. Hummingbird answers every refused upgrade with 400, so this reads the raw
 /// request head before Hummingbird sees it, then steps out of the pipeline.
 final class FakeUpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -11,10 +11,13 @@ final class FakeUpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = ByteBuffer
 
     private let keys: FakeKeyBook
+    private let credential: @Sendable (String?) -> String?
     private var pending: ByteBuffer?
 
-    init(keys: FakeKeyBook) {
+    /// `credential` takes the key out of the `Authorization` header (each provider has its scheme).
+    init(keys: FakeKeyBook, credential: @escaping @Sendable (String?) -> String?) {
         self.keys = keys
+        self.credential = credential
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -34,7 +37,7 @@ final class FakeUpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         if headers["upgrade"]?.lowercased() == "websocket" {
-            switch keys.status(of: FakeDashScopeServer.bearer(headers["authorization"])) {
+            switch keys.status(of: credential(headers["authorization"])) {
             case .unknown, .revoked: return refuse(context, "401 Unauthorized")
             case .rateLimited: return refuse(context, "429 Too Many Requests")
             case .valid: break
@@ -60,23 +63,31 @@ final class FakeUpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
 }
 
 /// A server child channel with the gate in front of the inner (Hummingbird) pipeline.
-struct GatedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Inner.Value
+public struct GatedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    public typealias Value = Inner.Value
     let inner: Inner
     let keys: FakeKeyBook
+    let credential: @Sendable (String?) -> String?
     let enabled: Bool
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    public init(inner: Inner, keys: FakeKeyBook, credential: @escaping @Sendable (String?) -> String?, enabled: Bool) {
+        self.inner = inner
+        self.keys = keys
+        self.credential = credential
+        self.enabled = enabled
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         guard enabled else { return inner.setup(channel: channel, logger: logger) }
-        let keys = self.keys
+        let keys = self.keys, credential = self.credential
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(FakeUpgradeGate(keys: keys), position: .first)
+            try channel.pipeline.syncOperations.addHandler(FakeUpgradeGate(keys: keys, credential: credential), position: .first)
         }.flatMap {
             inner.setup(channel: channel, logger: logger)
         }
     }
 
-    func handle(value: Value, logger: Logger) async {
+    public func handle(value: Value, logger: Logger) async {
         await inner.handle(value: value, logger: logger)
     }
 }

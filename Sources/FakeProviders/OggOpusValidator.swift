@@ -6,15 +6,15 @@ import Central
 /// rejects bad CRCs), the first packet must be OpusHead on a BOS page, the second OpusTags, every
 /// audio packet must decode with libopus, and every page's granule must equal the 48 kHz samples
 /// decoded so far (pre-skip included). Bytes may arrive split anywhere.
-final class OggOpusValidator {
-    private(set) var pages = 0
-    private(set) var packets = 0
-    private(set) var audioPackets = 0
-    private(set) var decodedSamples48k: Int64 = 0
-    private(set) var preSkip = 0
-    private(set) var inputSampleRate = 0
-    private(set) var sawEndOfStream = false
-    private(set) var errors: [String] = []
+public final class OggOpusValidator {
+    public private(set) var pages = 0
+    public private(set) var packets = 0
+    public private(set) var audioPackets = 0
+    public private(set) var decodedSamples48k: Int64 = 0
+    public private(set) var preSkip = 0
+    public private(set) var inputSampleRate = 0
+    public private(set) var sawEndOfStream = false
+    public private(set) var errors: [String] = []
     /// Decoded PCM not yet taken by the caller (at the decoder's rate).
     private var pcm: [Int16] = []
 
@@ -22,9 +22,9 @@ final class OggOpusValidator {
     private let stream: UnsafeMutablePointer<ogg_stream_state>
     private var streamReady = false
     private let decoder: OpusFrameDecoder?
-    let sampleRate: Int32
+    public let sampleRate: Int32
 
-    init(sampleRate: Int32) {
+    public init(sampleRate: Int32) {
         self.sampleRate = [8_000, 12_000, 16_000, 24_000, 48_000].contains(sampleRate) ? sampleRate : 16_000
         sync = .allocate(capacity: 1)
         stream = .allocate(capacity: 1)
@@ -40,7 +40,7 @@ final class OggOpusValidator {
     }
 
     /// Feeds bytes; returns the PCM decoded from the pages they completed.
-    func feed(_ bytes: [UInt8]) -> [Int16] {
+    public func feed(_ bytes: [UInt8]) -> [Int16] {
         guard let buffer = ogg_sync_buffer(sync, bytes.count) else {
             errors.append("libogg could not allocate a buffer")
             return []

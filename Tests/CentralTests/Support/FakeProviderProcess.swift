@@ -3,16 +3,17 @@ import Foundation
 import NIOCore
 import Testing
 
-/// The real `fake-dashscope` executable as a child process, with its control API.
-final class FakeDashScopeProcess: @unchecked Sendable {
+/// A fake provider's real executable (`fake-dashscope`, `fake-deepgram`) as a child process,
+/// with its control API.
+final class FakeProviderProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched from the test's own task.
     let process: Process
     let url: String
     let port: Int
 
-    init(keys: [String], extraArguments: [String] = []) throws {
+    init(_ executable: String = "fake-dashscope", keys: [String], extraArguments: [String] = []) throws {
         process = Process()
-        process.executableURL = CommandRunner.productsDirectory.appendingPathComponent("fake-dashscope")
+        process.executableURL = CommandRunner.productsDirectory.appendingPathComponent(executable)
         process.arguments = ["--port", "0"] + keys.flatMap { ["--api-key", $0] } + extraArguments
         let output = Pipe()
         process.standardOutput = output
@@ -46,13 +47,18 @@ final class FakeDashScopeProcess: @unchecked Sendable {
         #expect(response.status == .noContent, "control \(path)")
     }
 
-    /// What the fake saw in each task.
+    /// What the fake saw in each task (fake-dashscope).
     func tasks() async throws -> [[String: Any]] {
+        try await reports("tasks")
+    }
+
+    /// What the fake saw, from `GET /control/<list>` (`{"<list>": [...]}`).
+    func reports(_ list: String) async throws -> [[String: Any]] {
         let response = try await HTTPClient.shared.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(port)/control/tasks"), timeout: .seconds(5))
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/control/\(list)"), timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 1 << 22)
         let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
-        return object?["tasks"] as? [[String: Any]] ?? []
+        return object?[list] as? [[String: Any]] ?? []
     }
 }
 
