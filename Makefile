@@ -23,6 +23,7 @@ test: deps
 	trap 'scripts/postgres-test-server.sh stop "$$pg_dir"' EXIT; trap 'exit 130' INT TERM; \
 	CENTRAL_TEST_POSTGRES_URL="$$(cat "$$pg_dir/url")" SWIFT="$(SWIFT)" scripts/run-swift-tests.sh
 	scripts/test-dashscope-sdk.sh
+	scripts/test-deepgram-sdk.sh
 	$(MAKE) test-browser
 
 ## Admission throughput and latency on SQLite (a measurement, not a test; see docs/benchmarks.md).

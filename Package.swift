@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "loadgen", targets: ["LoadGenerator"]),
         .executable(name: "metrics-bench", targets: ["MetricsBenchmark"]),
         .executable(name: "fake-dashscope", targets: ["FakeDashScope"]),
+        .executable(name: "fake-deepgram", targets: ["FakeDeepgram"]),
         .library(name: "Protocol", targets: ["Protocol"]),
         .library(name: "Central", targets: ["Central"]),
         .library(name: "EdgeAgent", targets: ["EdgeAgent"]),
@@ -110,6 +111,20 @@ let package = Package(
                 "Central",
                 "FakeProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FakeDeepgram",
+            dependencies: [
+                "Central",
+                "FakeProviders",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

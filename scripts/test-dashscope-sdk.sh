@@ -16,7 +16,6 @@ cd "$(dirname "$0")/.."
 
 sdk_version="${DASHSCOPE_SDK_VERSION:-2.0.2}"
 venv="${DASHSCOPE_SDK_VENV:-.build/python-venv}"
-python="${PYTHON:-python3}"
 export FAKE_DASHSCOPE_BIN="${FAKE_DASHSCOPE_BIN:-$PWD/.build/debug/fake-dashscope}"
 
 if [ ! -x "$FAKE_DASHSCOPE_BIN" ]; then
@@ -24,24 +23,6 @@ if [ ! -x "$FAKE_DASHSCOPE_BIN" ]; then
   exit 1
 fi
 
-# (Re)create the venv when absent or broken (e.g. its base interpreter went away).
-if ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
-  rm -rf "$venv"
-  mkdir -p "$(dirname "$venv")"
-  if ! "$python" -m venv "$venv"; then
-    echo "error: '$python -m venv' failed (on Debian's python3: apt-get install python3-venv)" >&2
-    exit 1
-  fi
-fi
-
-if ! "$venv/bin/python" - "$sdk_version" <<'PY' >/dev/null 2>&1
-import sys
-from importlib.metadata import version
-sys.exit(0 if version("dashscope") == sys.argv[1] else 1)
-PY
-then
-  echo "Installing dashscope==$sdk_version into $venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "dashscope==$sdk_version"
-fi
+scripts/sdk-venv.sh "$venv" "dashscope==$sdk_version"
 
 exec "$venv/bin/python" Tests/DashScopeSDK/test_sdk_against_fake.py "$@"

@@ -17,6 +17,9 @@ struct ProviderKind: Sendable {
         ProviderKind(name: DashScopeInferenceWire.name, keyVariablePrefix: "DASHSCOPE") { settings, keys, logger in
             DashScopeSpeechProvider(settings: settings.dashScope, keys: keys, logger: logger)
         },
+        ProviderKind(name: DeepgramListenWire.name, keyVariablePrefix: "DEEPGRAM") { settings, keys, logger in
+            DeepgramSpeechProvider(settings: settings.deepgram, keys: keys, logger: logger)
+        },
         ProviderKind(name: DemoSpeechProvider.name, keyVariablePrefix: nil) { _, _, _ in DemoSpeechProvider() },
         ProviderKind(name: NullSpeechProvider.name, keyVariablePrefix: nil) { _, _, _ in NullSpeechProvider() },
     ]
