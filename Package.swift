@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "metrics-bench", targets: ["MetricsBenchmark"]),
         .executable(name: "fake-dashscope", targets: ["FakeDashScope"]),
         .executable(name: "fake-deepgram", targets: ["FakeDeepgram"]),
+        .executable(name: "fake-openai-realtime", targets: ["FakeOpenAIRealtime"]),
         .library(name: "Protocol", targets: ["Protocol"]),
         .library(name: "Central", targets: ["Central"]),
         .library(name: "EdgeAgent", targets: ["EdgeAgent"]),
@@ -125,6 +126,19 @@ let package = Package(
                 "FakeProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FakeOpenAIRealtime",
+            dependencies: [
+                "Central",
+                "FakeProviders",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

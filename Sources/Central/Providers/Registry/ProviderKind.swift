@@ -20,6 +20,9 @@ struct ProviderKind: Sendable {
         ProviderKind(name: DeepgramListenWire.name, keyVariablePrefix: "DEEPGRAM") { settings, keys, logger in
             DeepgramSpeechProvider(settings: settings.deepgram, keys: keys, logger: logger)
         },
+        ProviderKind(name: OpenAIRealtimeWire.name, keyVariablePrefix: "OPENAI") { settings, keys, logger in
+            OpenAIRealtimeSpeechProvider(settings: settings.openAI, keys: keys, logger: logger)
+        },
         ProviderKind(name: DemoSpeechProvider.name, keyVariablePrefix: nil) { _, _, _ in DemoSpeechProvider() },
         ProviderKind(name: NullSpeechProvider.name, keyVariablePrefix: nil) { _, _, _ in NullSpeechProvider() },
     ]

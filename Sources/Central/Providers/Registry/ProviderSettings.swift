@@ -5,12 +5,14 @@ import Foundation
 public struct ProviderSettings: Sendable {
     /// `SPEECH_PROVIDERS` (or `SPEECH_PROVIDER` for one): the providers to run, in the order a
     /// session without a choice tries them; the first is the default. nil: every provider that
-    /// has keys (`dashscope`, `deepgram`), else `demo`.
+    /// has keys (`dashscope`, `deepgram`, `openai`), else `demo`.
     public var enabled: [String]?
     /// `DASHSCOPE_URL`, `DASHSCOPE_MODEL`, `DASHSCOPE_WORKSPACE`, `DASHSCOPE_ROTATE_SECONDS`.
     public var dashScope = DashScopeSettings()
     /// `DEEPGRAM_URL`, `DEEPGRAM_MODEL`, `DEEPGRAM_LANGUAGES`, `DEEPGRAM_ENDPOINTING_MS`.
     public var deepgram = DeepgramSettings()
+    /// `OPENAI_REALTIME_URL`, `OPENAI_TRANSCRIBE_MODEL`, `OPENAI_TURN_DETECTION`, `OPENAI_LANGUAGES`.
+    public var openAI = OpenAIRealtimeSettings()
     /// Provider keys from `<PREFIX>_API_KEYS` / `<PREFIX>_API_KEY`, by provider name.
     public var environmentKeys: [String: [String]] = [:]
     /// Provider keys from `<PREFIX>_API_KEY_FILE` (one per line), by provider name.
@@ -26,6 +28,7 @@ public struct ProviderSettings: Sendable {
         settings.enabled = try enabledProviders(environment)
         try settings.dashScope.read(environment)
         try settings.deepgram.read(environment)
+        try settings.openAI.read(environment)
         for kind in ProviderKind.all {
             guard let prefix = kind.keyVariablePrefix else { continue }
             // Secrets are never echoed in an error message.
