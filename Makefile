@@ -24,7 +24,7 @@ test: deps
 	CENTRAL_TEST_POSTGRES_URL="$$(cat "$$pg_dir/url")" SWIFT="$(SWIFT)" scripts/run-swift-tests.sh
 	scripts/test-dashscope-sdk.sh
 	scripts/test-deepgram-sdk.sh
-	scripts/test-openai-realtime-sdk.sh
+	scripts/test-openai-sdk.sh
 	$(MAKE) test-browser
 
 ## Admission throughput and latency on SQLite (a measurement, not a test; see docs/benchmarks.md).

@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "fake-dashscope", targets: ["FakeDashScope"]),
         .executable(name: "fake-deepgram", targets: ["FakeDeepgram"]),
         .executable(name: "fake-openai-realtime", targets: ["FakeOpenAIRealtime"]),
+        .executable(name: "fake-llm", targets: ["FakeLLM"]),
         .library(name: "Protocol", targets: ["Protocol"]),
         .library(name: "Central", targets: ["Central"]),
         .library(name: "EdgeAgent", targets: ["EdgeAgent"]),
@@ -142,6 +143,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FakeLLM",
+            dependencies: [
+                "FakeProviders",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

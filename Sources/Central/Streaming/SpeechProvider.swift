@@ -30,10 +30,13 @@ public struct ProviderUsage: Sendable, Equatable {
     public var audioMs: Int64
     /// What the provider says it billed, in seconds, when it reports usage.
     public var reportedSeconds: Int?
+    /// Tokens the LLM translation of this session's sentences used, when it had any.
+    public var translationTokens: Int?
 
-    public init(audioMs: Int64, reportedSeconds: Int? = nil) {
+    public init(audioMs: Int64, reportedSeconds: Int? = nil, translationTokens: Int? = nil) {
         self.audioMs = audioMs
         self.reportedSeconds = reportedSeconds
+        self.translationTokens = translationTokens
     }
 }
 

@@ -154,14 +154,18 @@ public struct ResultMessage: Codable, Equatable, Sendable {
     public var endMs: Int
     public var text: String
     public var language: String
+    /// A translation that could not be made in time (central's LLM translation): `text` is
+    /// empty and the sentence stays untranslated. Absent otherwise.
+    public var failed: Bool?
 
-    public init(sentenceID: Int, final: Bool, startMs: Int, endMs: Int, text: String, language: String) {
+    public init(sentenceID: Int, final: Bool, startMs: Int, endMs: Int, text: String, language: String, failed: Bool? = nil) {
         self.sentenceID = sentenceID
         self.final = final
         self.startMs = startMs
         self.endMs = endMs
         self.text = text
         self.language = language
+        self.failed = failed
     }
 
     enum CodingKeys: String, CodingKey {
@@ -169,7 +173,7 @@ public struct ResultMessage: Codable, Equatable, Sendable {
         case final
         case startMs = "start_ms"
         case endMs = "end_ms"
-        case text, language
+        case text, language, failed
     }
 }
 

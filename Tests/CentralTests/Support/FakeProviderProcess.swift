@@ -27,7 +27,7 @@ final class FakeProviderProcess: @unchecked Sendable {
             line.append(chunk)
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let range = text.range(of: "ws://") else { throw FakeError.noURL(text) }
+        guard let range = text.range(of: "ws://") ?? text.range(of: "http://") else { throw FakeError.noURL(text) }
         url = String(text[range.lowerBound...])
         port = Int(url.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0
     }

@@ -29,8 +29,14 @@ struct ProviderKind: Sendable {
 
     static var names: [String] { all.map(\.name) }
 
-    /// The providers that store keys in the vault.
-    static var keyed: [String] { all.filter(\.takesKeys).map(\.name) }
+    /// Everything that stores keys in the vault, by name, with its key variables' prefix: the
+    /// speech providers that take keys, and the LLM translation upstream.
+    static var keyedServices: [(name: String, prefix: String)] {
+        all.compactMap { kind in kind.keyVariablePrefix.map { (kind.name, $0) } } + [(TranslationSettings.keyProvider, "TRANSLATION")]
+    }
+
+    /// The names the vault and the admin API accept for keys.
+    static var keyed: [String] { keyedServices.map(\.name) }
 
     static func named(_ name: String) -> ProviderKind? {
         all.first { $0.name == name }

@@ -13,6 +13,9 @@ public struct ProviderSettings: Sendable {
     public var deepgram = DeepgramSettings()
     /// `OPENAI_REALTIME_URL`, `OPENAI_TRANSCRIBE_MODEL`, `OPENAI_TURN_DETECTION`, `OPENAI_LANGUAGES`.
     public var openAI = OpenAIRealtimeSettings()
+    /// `TRANSLATION_URL`, `TRANSLATION_MODEL`, `TRANSLATION_TARGETS`, `TRANSLATION_TIMEOUT_SECONDS`:
+    /// LLM translation for recognition-only providers.
+    public var translation = TranslationSettings()
     /// Provider keys from `<PREFIX>_API_KEYS` / `<PREFIX>_API_KEY`, by provider name.
     public var environmentKeys: [String: [String]] = [:]
     /// Provider keys from `<PREFIX>_API_KEY_FILE` (one per line), by provider name.
@@ -29,14 +32,14 @@ public struct ProviderSettings: Sendable {
         try settings.dashScope.read(environment)
         try settings.deepgram.read(environment)
         try settings.openAI.read(environment)
-        for kind in ProviderKind.all {
-            guard let prefix = kind.keyVariablePrefix else { continue }
+        try settings.translation.read(environment)
+        for (name, prefix) in ProviderKind.keyedServices {
             // Secrets are never echoed in an error message.
             let listed = (environment["\(prefix)_API_KEYS"] ?? "").split(separator: ",")
                 + [Substring(environment["\(prefix)_API_KEY"] ?? "")]
-            settings.environmentKeys[kind.name] = listed.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings.environmentKeys[name] = listed.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             if let file = environment["\(prefix)_API_KEY_FILE"], !file.isEmpty {
-                settings.fileKeys[kind.name] = try CentralConfiguration.readSecret(file: file, name: "\(prefix)_API_KEY_FILE")
+                settings.fileKeys[name] = try CentralConfiguration.readSecret(file: file, name: "\(prefix)_API_KEY_FILE")
                     .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
                     .filter { !$0.isEmpty && !$0.hasPrefix("#") }
             }

@@ -43,10 +43,21 @@ public enum ProviderSetup {
             throw SetupError.masterKeyRequired
         }
         var withKeys: [String] = []
-        for kind in ProviderKind.all where kind.takesKeys {
-            try await vault.importKeys(settings.environmentKeys[kind.name] ?? [], provider: kind.name, source: .environment)
-            try await vault.importKeys(settings.fileKeys[kind.name] ?? [], provider: kind.name, source: .file)
-            if await vault.hasKeys(provider: kind.name) { withKeys.append(kind.name) }
+        for (name, _) in ProviderKind.keyedServices {
+            try await vault.importKeys(settings.environmentKeys[name] ?? [], provider: name, source: .environment)
+            try await vault.importKeys(settings.fileKeys[name] ?? [], provider: name, source: .file)
+            if await vault.hasKeys(provider: name), ProviderKind.named(name) != nil { withKeys.append(name) }
+        }
+        let translator = settings.translation.enabled
+            ? ChatCompletionsTranslator(settings: settings.translation, keys: vault, logger: logger) : nil
+        if translator != nil {
+            let hasKeys = await vault.hasKeys(provider: TranslationSettings.keyProvider)
+            logger.info("LLM translation", metadata: [
+                "model": "\(settings.translation.model)", "targets": "\(settings.translation.targets.joined(separator: ","))",
+                "keys": "\(hasKeys)",
+            ])
+            // Without a key every translation is sent marked failed until one is added.
+            if !hasKeys { logger.warning("\(SetupError.noKeys(provider: TranslationSettings.keyProvider, variablePrefix: "TRANSLATION"))") }
         }
         let names = settings.enabled ?? (withKeys.isEmpty ? [DemoSpeechProvider.name] : withKeys)
         var providers: [any SpeechProvider] = []
@@ -56,7 +67,11 @@ public enum ProviderSetup {
             if let prefix = kind.keyVariablePrefix, !withKeys.contains(name) {
                 logger.warning("\(SetupError.noKeys(provider: name, variablePrefix: prefix))")
             }
-            let provider = kind.make(settings, vault, logger)
+            var provider = kind.make(settings, vault, logger)
+            // Providers with keys are real services; the LLM adds the targets they lack.
+            if let translator, kind.takesKeys {
+                provider = TranslatingSpeechProvider(provider, translator: translator, targets: settings.translation.targets)
+            }
             providers.append(provider)
             logger.info("speech provider", metadata: [
                 "provider": "\(provider.info.name)", "model": "\(provider.info.model ?? "-")", "order": "\(providers.count)",

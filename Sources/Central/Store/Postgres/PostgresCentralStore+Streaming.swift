@@ -311,7 +311,9 @@ extension PostgresCentralStore {
             try await db.execute("""
                 UPDATE stream_sessions SET provider_audio_ms = COALESCE(provider_audio_ms, 0) + \(usage.audioMs),
                     provider_reported_seconds = CASE WHEN \(usage.reportedSeconds)::BIGINT IS NULL THEN provider_reported_seconds
-                        ELSE COALESCE(provider_reported_seconds, 0) + \(usage.reportedSeconds)::BIGINT END
+                        ELSE COALESCE(provider_reported_seconds, 0) + \(usage.reportedSeconds)::BIGINT END,
+                    translation_tokens = CASE WHEN \(usage.translationTokens)::BIGINT IS NULL THEN translation_tokens
+                        ELSE COALESCE(translation_tokens, 0) + \(usage.translationTokens)::BIGINT END
                 WHERE id = \(sessionID)
                 """)
         }

@@ -209,6 +209,9 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX stream_tickets_expiry ON stream_tickets(expires_at)",
         ]),
+        Migration(version: 3, name: "v3_translation_tokens", statements: [
+            "ALTER TABLE stream_sessions ADD COLUMN translation_tokens BIGINT",
+        ]),
     ]
 
     /// A default plan as an INSERT with literals (a migration's statements carry no bindings).

@@ -63,10 +63,15 @@ extension SQLiteCentralStore {
                 sql: """
                     UPDATE stream_sessions SET provider_audio_ms = COALESCE(provider_audio_ms, 0) + ?,
                         provider_reported_seconds = CASE WHEN ? IS NULL THEN provider_reported_seconds
-                            ELSE COALESCE(provider_reported_seconds, 0) + ? END
+                            ELSE COALESCE(provider_reported_seconds, 0) + ? END,
+                        translation_tokens = CASE WHEN ? IS NULL THEN translation_tokens
+                            ELSE COALESCE(translation_tokens, 0) + ? END
                     WHERE id = ?
                     """,
-                arguments: [usage.audioMs, usage.reportedSeconds, usage.reportedSeconds, sessionID])
+                arguments: [
+                    usage.audioMs, usage.reportedSeconds, usage.reportedSeconds, usage.translationTokens, usage.translationTokens,
+                    sessionID,
+                ])
         }
     }
 

@@ -214,6 +214,10 @@ enum SQLiteMigrations {
                 CREATE INDEX stream_tickets_expiry ON stream_tickets(expires_at);
                 """)
         }
+        migrator.registerMigration("v8_translation_tokens") { db in
+            // Tokens the LLM translation of a session's sentences used (recognition-only providers).
+            try db.execute(sql: "ALTER TABLE stream_sessions ADD COLUMN translation_tokens INTEGER")
+        }
         return migrator
     }
 }

@@ -83,7 +83,10 @@ export class Transcript {
       if (result.final && !wasFinal) this.announce("transcript", result.text);
     } else {
       const wasFinal = sentence.translation?.final ?? false;
-      sentence.translation = { final: result.final, text: result.text };
+      // Central's LLM translation may give up on a sentence (`failed`): say so, keep it out of exports.
+      sentence.translation = result.failed
+        ? { final: true, text: t("panes.translationFailed"), failed: true }
+        : { final: result.final, text: result.text };
       if (!sentence.text && !sentence.final) {
         sentence.startMs = result.start_ms;
         sentence.endMs = result.end_ms;
@@ -131,7 +134,7 @@ export class Transcript {
       for (const sentence of session.sentences.values()) {
         const stamp = `[${clock(sentence.startMs)}]`;
         if (sentence.text) out.push(`${stamp} ${sentence.text}`);
-        if (sentence.translation) {
+        if (sentence.translation && !sentence.translation.failed) {
           out.push(`${sentence.text ? " ".repeat(stamp.length) : stamp} ${sentence.translation.text}`);
         }
       }
@@ -148,7 +151,7 @@ export class Transcript {
       if (session.isEmpty) continue;
       const offset = Math.max(0, session.startedAt - first.startedAt);
       for (const sentence of session.sentences.values()) {
-        const lines = [sentence.text, sentence.translation?.text].filter(Boolean);
+        const lines = [sentence.text, sentence.translation?.failed ? "" : sentence.translation?.text].filter(Boolean);
         if (lines.length === 0) continue;
         const start = offset + sentence.startMs;
         const end = Math.max(offset + sentence.endMs, start + 500);

@@ -8,8 +8,8 @@ The SDK builds the URL (`<websocket_base_url>/realtime?intent=transcription`) an
 `InputAudioBufferCommittedEvent`, `ConversationItemInputAudioTranscriptionDeltaEvent`,
 `…CompletedEvent` with its `usage`, `RealtimeErrorEvent`), so the tests assert on those.
 
-Run it with scripts/test-openai-realtime-sdk.sh, or directly under a Python with `openai`:
-    python3 Tests/OpenAIRealtimeSDK/test_sdk_against_fake.py [Test.name]
+Run it with scripts/test-openai-sdk.sh, or directly under a Python with `openai`:
+    python3 Tests/OpenAISDK/test_realtime_against_fake.py [Test.name]
 Needs FAKE_OPENAI_REALTIME_BIN (default .build/debug/fake-openai-realtime), espeak-ng and sox.
 """
 
