@@ -57,4 +57,6 @@ extension ErrorCode {
     public static let providerFailed = ErrorCode("provider_failed")
     /// The provider stopped answering in time.
     public static let providerTimeout = ErrorCode("provider_timeout")
+    /// Every provider key is running as many tasks as its account allows: refused at `start`.
+    public static let providerAtCapacity = ErrorCode("provider_at_capacity")
 }

@@ -81,7 +81,7 @@ import Testing
             #expect(try WireCoding.decoder().decode(LicenseView.self, from: Data(updated.stdout.utf8)).provider == "demo", "\(updated.stderr)")
             let cleared = try await CommandRunner.run("central", ["license", "update", body.license.id, "--default-provider"] + remote)
             #expect(cleared.status == 0 && cleared.stdout.contains("provider:         default"), "\(cleared.stdout)\(cleared.stderr)")
-            let unknown = try await CommandRunner.run("central", ["license", "update", body.license.id, "--provider", "openai"] + remote)
+            let unknown = try await CommandRunner.run("central", ["license", "update", body.license.id, "--provider", "whisper-cloud"] + remote)
             #expect(unknown.status != 0 && unknown.stderr.contains("provider"))
         }
         #expect(try await fixture.store.license(id: body.license.id)?.provider == nil)

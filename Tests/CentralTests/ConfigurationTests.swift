@@ -48,7 +48,7 @@ import Testing
         #expect(configuration.dashScopeKeys == ["sk-env-1", "sk-env-2", "sk-env-3"])
         #expect(configuration.dashScopeKeysFromFile == ["sk-from-file-1", "sk-from-file-2"])
         #expect(configuration.providerMasterKey == "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-        for (name, value) in [("DASHSCOPE_MODEL", "gpt-4"), ("DASHSCOPE_URL", "https://example.com"), ("SPEECH_PROVIDER", "openai")] {
+        for (name, value) in [("DASHSCOPE_MODEL", "gpt-4"), ("DASHSCOPE_URL", "https://example.com"), ("SPEECH_PROVIDER", "whisper-cloud")] {
             #expect(throws: CentralConfiguration.ConfigurationError.self) { _ = try CentralConfiguration.fromEnvironment([name: value]) }
         }
     }

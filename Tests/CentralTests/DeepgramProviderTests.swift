@@ -247,3 +247,52 @@ extension DeepgramProviderTests {
         }
     }
 }
+
+extension DeepgramProviderTests {
+    /// `DEEPGRAM_MAX_TASKS_PER_KEY=1` with one key: a second session's start is refused with
+    /// provider_at_capacity (nothing billed, no connection opened) while the first streams, and
+    /// the slot is free again once the first ends.
+    @Test func aStartIsRefusedWhenEveryKeyIsAtCapacity() async throws {
+        let rig = try await Self.rig()
+        defer { rig.fake.stop() }
+        await rig.vault.setCapacity(provider: DeepgramSpeechProvider.name, tasksPerKey: 1)
+        let (frames, _) = try DashScopeProviderTests.speechFrames("Only one session fits.")
+        let (first, _) = try await rig.fixture.createLicense()
+        let (second, secondID) = try await rig.fixture.createLicense()
+        try await rig.fixture.withLiveServer(provider: rig.provider, keyVault: rig.vault) { central in
+            let (a, _) = try await central.openStream(key: first, device: "device-a", source: "en", target: nil)
+            await a.stream(Array(frames.prefix(25)), interval: .milliseconds(2))
+            #expect(await rig.vault.atCapacity(provider: "deepgram"))
+            let (code, _) = try await central.openStreamExpectingError(key: second, device: "device-b", source: "en", target: nil)
+            #expect(code == .providerAtCapacity)
+            #expect(try await rig.fixture.store.ledger(licenseID: secondID).isEmpty)
+            let keys = try await rig.vault.list()
+            #expect(keys.first?.inUse == 1 && keys.first?.maxTasks == 1)
+            a.send(.stop(StopMessage()))
+            _ = try #require(await a.stopped(timeout: .seconds(20)))
+            #expect(!(await rig.vault.atCapacity(provider: "deepgram")))
+            #expect(try await rig.vault.list().first?.inUse == 0)
+            let (b, _) = try await central.openStream(key: second, device: "device-b2", source: "en", target: nil)
+            await b.stream(frames, interval: .milliseconds(2))
+            b.send(.stop(StopMessage()))
+            #expect(await b.stopped(timeout: .seconds(20))?.billedMs == Int64(frames.count * 20))
+            #expect(try await rig.fake.reports("connections").count == 2)
+        }
+    }
+
+    /// A session that ends before its first task gives its key back: capacity is not leaked.
+    @Test func aSessionWithoutAudioGivesItsKeyBack() async throws {
+        let rig = try await Self.rig()
+        defer { rig.fake.stop() }
+        await rig.vault.setCapacity(provider: DeepgramSpeechProvider.name, tasksPerKey: 1)
+        let (key, _) = try await rig.fixture.createLicense()
+        try await rig.fixture.withLiveServer(provider: rig.provider, keyVault: rig.vault) { central in
+            for _ in 0..<3 {
+                let (client, _) = try await central.openStream(key: key, source: "en", target: nil)
+                client.send(.stop(StopMessage()))
+                _ = try #require(await client.stopped(timeout: .seconds(10)))
+                #expect(try await eventually(within: .seconds(5)) { try await rig.vault.list().first?.inUse == 0 })
+            }
+        }
+    }
+}

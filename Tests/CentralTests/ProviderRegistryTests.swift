@@ -100,7 +100,7 @@ import Testing
         #expect(try CentralConfiguration.fromEnvironment(["SPEECH_PROVIDER": "null"]).providers.enabled == ["null"])
         #expect(try CentralConfiguration.fromEnvironment([:]).providers.enabled == nil)
         for environment in [
-            ["SPEECH_PROVIDERS": "demo,demo"], ["SPEECH_PROVIDERS": "demo,openai"], ["SPEECH_PROVIDERS": ","],
+            ["SPEECH_PROVIDERS": "demo,demo"], ["SPEECH_PROVIDERS": "demo,whisper-cloud"], ["SPEECH_PROVIDERS": ","],
             ["SPEECH_PROVIDERS": "demo", "SPEECH_PROVIDER": "demo"],
         ] {
             #expect(throws: CentralConfiguration.ConfigurationError.self, "\(environment)") {
@@ -171,7 +171,7 @@ import Testing
             #expect(code == .providerUnavailable)
             #expect(try await fixture.store.activeLeases(licenseID: nil, now: Date()).isEmpty)
 
-            let unknown = try await central.admin(.patch, "/v1/admin/licenses/\(pinnedID)", body: #"{"provider":"openai"}"#)
+            let unknown = try await central.admin(.patch, "/v1/admin/licenses/\(pinnedID)", body: #"{"provider":"whisper-cloud"}"#)
             #expect(unknown.status == .badRequest && unknown.error?.field == "provider")
         }
     }

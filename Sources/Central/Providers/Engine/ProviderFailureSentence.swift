@@ -11,6 +11,7 @@ enum ProviderFailureSentence {
         case .providerAuthFailed: "The speech service refused the vendor's credentials. Please contact the vendor."
         case .providerRateLimited: "The speech service is busy right now. Try again in a moment."
         case .providerTimeout: "The speech service stopped answering in time. Try again in a moment."
+        case .providerAtCapacity: "The speech service is fully booked right now. Try again in a moment."
         case .unsupportedLanguagePair: "The speech service cannot handle this language pair."
         default: "The speech service could not process this session. Try again, or contact the vendor if it keeps happening."
         }

@@ -22,6 +22,10 @@ final class ProviderSessionEngine: SpeechProviderSession {
     ) async throws -> ProviderSessionEngine {
         try wire.check(configuration)
         guard let first = await keys.checkout(provider: wire.name) else {
+            if await keys.atCapacity(provider: wire.name) {
+                throw ProviderError(
+                    .providerAtCapacity, "Every \(wire.displayName) key is running as many sessions as it may. Try again in a moment.")
+            }
             throw ProviderError(
                 .providerUnavailable, "No usable \(wire.displayName) key: add one, or wait for a throttled key to cool down.")
         }
@@ -123,8 +127,11 @@ final class ProviderSessionEngine: SpeechProviderSession {
         var transientFailures = 0
         var lastFailure: ProviderFailure?
         while !Task.isCancelled {
-            // Nothing left to recognise: no task needed.
-            if runner.relay.read({ $0.inputEnded && $0.unconfirmed.isEmpty }) { return }
+            // Nothing left to recognise: no task needed (and the first key goes back unused).
+            if runner.relay.read({ $0.inputEnded && $0.unconfirmed.isEmpty }) {
+                if let next { await keys.release(keyID: next.id) }
+                return
+            }
             var candidate = next
             if candidate == nil { candidate = await keys.checkout(provider: name) }
             guard let key = candidate else {
@@ -180,5 +187,7 @@ final class ProviderSessionEngine: SpeechProviderSession {
                 }
             }
         }
+        // Cancelled before the first task: the key checked out at the start goes back.
+        if let next { await keys.release(keyID: next.id) }
     }
 }

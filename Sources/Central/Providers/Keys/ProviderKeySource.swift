@@ -28,6 +28,16 @@ public enum ProviderKeyOutcome: Sendable, Equatable {
 /// The seam between a provider adapter and its keys (the vault in production, a list in tests).
 public protocol ProviderKeySource: Sendable {
     /// The next usable key for `provider`, round-robin, skipping disabled and cooling keys.
+    /// A key counts as in use from its checkout until its `report` (or `release`).
     func checkout(provider: String) async -> ProviderKeyLease?
     func report(keyID: String, outcome: ProviderKeyOutcome) async
+    /// A checked-out key given back unused (the session ended before its first task).
+    func release(keyID: String) async
+    /// Whether every usable key of `provider` is running as many tasks as it may.
+    func atCapacity(provider: String) async -> Bool
+}
+
+extension ProviderKeySource {
+    public func release(keyID: String) async {}
+    public func atCapacity(provider: String) async -> Bool { false }
 }

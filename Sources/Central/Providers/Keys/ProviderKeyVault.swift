@@ -22,6 +22,11 @@ public actor ProviderKeyVault: ProviderKeySource {
     private var keys: [Loaded] = []
     private var cursor: [String: Int] = [:]
     private var coolingUntil: [String: Date] = [:]
+    /// Tasks running on each key now, in this instance.
+    private var inUse: [String: Int] = [:]
+    /// The most tasks one key of a provider may run at once (providers cap concurrency per
+    /// account); absent: no limit.
+    private var capacity: [String: Int] = [:]
 
     public enum VaultError: Error, Equatable {
         case masterKeyMissing
@@ -95,6 +100,11 @@ public actor ProviderKeyVault: ProviderKeySource {
         return stored.map(view)
     }
 
+    /// `<PREFIX>_MAX_TASKS_PER_KEY`: at most `tasks` at once on each key of `provider`.
+    public func setCapacity(provider: String, tasksPerKey tasks: Int?) {
+        capacity[provider] = tasks
+    }
+
     public func hasKeys(provider: String) -> Bool {
         keys.contains { $0.record.provider == provider }
     }
@@ -106,16 +116,44 @@ public actor ProviderKeyVault: ProviderKeySource {
         let candidates = keys.filter { $0.record.provider == provider && $0.record.status == .active }
         guard !candidates.isEmpty else { return nil }
         let start = cursor[provider, default: 0]
+        let limit = capacity[provider] ?? .max
         for offset in 0..<candidates.count {
             let key = candidates[(start + offset) % candidates.count]
             if let until = coolingUntil[key.record.id], until > now { continue }
+            if inUse[key.record.id, default: 0] >= limit { continue }
             cursor[provider] = start + offset + 1
+            inUse[key.record.id, default: 0] += 1
             return ProviderKeyLease(id: key.record.id, secret: key.secret)
         }
         return nil
     }
 
+    public func release(keyID: String) async {
+        giveBack(keyID)
+    }
+
+    private func giveBack(_ keyID: String) {
+        if let count = inUse[keyID], count > 1 { inUse[keyID] = count - 1 } else { inUse[keyID] = nil }
+    }
+
+    /// True when keys are usable (active, not cooling) but every one is at its task limit:
+    /// a start is then refused with `provider_at_capacity`, not `provider_unavailable`.
+    public func atCapacity(provider: String) async -> Bool {
+        guard let limit = capacity[provider] else { return false }
+        let now = clock.now()
+        let usable = keys.filter {
+            $0.record.provider == provider && $0.record.status == .active && (coolingUntil[$0.record.id].map { $0 <= now } ?? true)
+        }
+        return !usable.isEmpty && usable.allSatisfy { inUse[$0.record.id, default: 0] >= limit }
+    }
+
+    /// Tasks running on each key now (`GET /v1/admin/provider-keys`, `in_use`).
+    public func tasksInUse(keyID: String) -> Int {
+        inUse[keyID, default: 0]
+    }
+
     public func report(keyID: String, outcome: ProviderKeyOutcome) async {
+        giveBack(keyID)
         let now = clock.now()
         switch outcome {
         case .authFailed: coolingUntil[keyID] = now.addingTimeInterval(Self.authCooldown)
@@ -145,7 +183,8 @@ public actor ProviderKeyVault: ProviderKeySource {
         let until = coolingUntil[record.id].flatMap { $0 > clock.now() ? $0 : nil }
         return ProviderKeyView(
             id: record.id, provider: record.provider, label: record.label, masked: "…" + record.hint,
-            source: record.source, status: record.status, createdAt: record.createdAt, coolingUntil: until, usage: record.stats)
+            source: record.source, status: record.status, createdAt: record.createdAt, coolingUntil: until, usage: record.stats,
+            inUse: inUse[record.id, default: 0], maxTasks: capacity[record.provider])
     }
 }
 
@@ -160,11 +199,17 @@ public struct ProviderKeyView: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var coolingUntil: Date?
     public var usage: ProviderKeyStats
+    /// Tasks running on the key now, on this instance.
+    public var inUse: Int = 0
+    /// The most it may run at once (`<PREFIX>_MAX_TASKS_PER_KEY`); absent: no limit.
+    public var maxTasks: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, provider, label, masked, source, status
         case createdAt = "created_at"
         case coolingUntil = "cooling_until"
         case usage
+        case inUse = "in_use"
+        case maxTasks = "max_tasks"
     }
 }

@@ -20,6 +20,8 @@ public struct ProviderSettings: Sendable {
     public var environmentKeys: [String: [String]] = [:]
     /// Provider keys from `<PREFIX>_API_KEY_FILE` (one per line), by provider name.
     public var fileKeys: [String: [String]] = [:]
+    /// `<PREFIX>_MAX_TASKS_PER_KEY`: the most tasks one key may run at once, by provider name.
+    public var maxTasksPerKey: [String: Int] = [:]
 
     public init() {}
 
@@ -34,6 +36,12 @@ public struct ProviderSettings: Sendable {
         try settings.openAI.read(environment)
         try settings.translation.read(environment)
         for (name, prefix) in ProviderKind.keyedServices {
+            if let text = environment["\(prefix)_MAX_TASKS_PER_KEY"], !text.isEmpty {
+                guard let tasks = Int(text), (1...100_000).contains(tasks) else {
+                    throw ConfigurationError.invalid(name: "\(prefix)_MAX_TASKS_PER_KEY", value: text, expected: "an integer from 1 to 100000")
+                }
+                settings.maxTasksPerKey[name] = tasks
+            }
             // Secrets are never echoed in an error message.
             let listed = (environment["\(prefix)_API_KEYS"] ?? "").split(separator: ",")
                 + [Substring(environment["\(prefix)_API_KEY"] ?? "")]

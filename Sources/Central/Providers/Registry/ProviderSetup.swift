@@ -44,6 +44,7 @@ public enum ProviderSetup {
         }
         var withKeys: [String] = []
         for (name, _) in ProviderKind.keyedServices {
+            await vault.setCapacity(provider: name, tasksPerKey: settings.maxTasksPerKey[name])
             try await vault.importKeys(settings.environmentKeys[name] ?? [], provider: name, source: .environment)
             try await vault.importKeys(settings.fileKeys[name] ?? [], provider: name, source: .file)
             if await vault.hasKeys(provider: name), ProviderKind.named(name) != nil { withKeys.append(name) }

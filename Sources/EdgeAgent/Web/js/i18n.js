@@ -264,6 +264,7 @@ const errors = {
     invalid_device: "The edge does not offer this microphone (any more). Choose one from the list, then press Start again.",
     // Speech provider.
     provider_unavailable: "The speech service is unavailable right now. Try again in a few minutes; if it persists, contact your vendor.",
+    provider_at_capacity: "The speech service is fully booked right now. Try again in a minute.",
     provider_auth_failed: "The vendor's speech-service account was refused. Contact your vendor.",
     provider_rate_limited: "The speech service is busy. Wait a moment, then press Start again.",
     provider_failed: "The speech service failed on this audio. Press Start again; if it keeps happening, contact your vendor.",
@@ -346,6 +347,7 @@ const errors = {
     unsupported_media_type: "请求无法识别。请刷新页面后重试。",
     invalid_device: "边缘设备（已）不提供此麦克风。请从列表中选择一个，然后再次点击开始。",
     provider_unavailable: "语音服务暂时不可用。请几分钟后重试；如果持续出现，请联系供应商。",
+    provider_at_capacity: "语音服务当前已满负荷。请一分钟后重试。",
     provider_auth_failed: "供应商的语音服务账户被拒绝。请联系供应商。",
     provider_rate_limited: "语音服务繁忙。请稍候，然后再次点击“开始”。",
     provider_failed: "语音服务处理这段音频时出错。请再次点击“开始”；如果反复出现，请联系供应商。",
