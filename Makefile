@@ -21,7 +21,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	@pg_dir="$$(scripts/postgres-test-server.sh start)" || exit 1; \
 	trap 'scripts/postgres-test-server.sh stop "$$pg_dir"' EXIT; trap 'exit 130' INT TERM; \
-	CENTRAL_TEST_POSTGRES_URL="$$(cat "$$pg_dir/url")" SWIFT="$(SWIFT)" scripts/run-swift-tests.sh
+	CENTRAL_TEST_POSTGRES_URL="$$(cat "$$pg_dir/url")" SWIFT="$(SWIFT)" scripts/run-swift-tests.sh --no-parallel
 	scripts/test-dashscope-sdk.sh
 	scripts/test-deepgram-sdk.sh
 	scripts/test-openai-sdk.sh

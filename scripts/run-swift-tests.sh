@@ -22,7 +22,7 @@ if [ "$status" -ne 0 ]; then
     { [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; } && echo "swift test did not finish within ${minutes} minutes" >&2
     # Swift Testing prints `◇ Test name() started.` and later `✔`/`✘ Test name() …`.
     unfinished="$(awk '
-        / Test .* started\.$/ { name = $0; sub(/^.* Test /, "", name); sub(/ started\.$/, "", name); open[name] = 1 }
+        / Test .* started\.$/ && !/Test case passing/ { name = $0; sub(/^.* Test /, "", name); sub(/ started\.$/, "", name); open[name] = 1 }
         / Test .* (passed|failed|skipped)/ { for (n in open) if (index($0, "Test " n " ") > 0) delete open[n] }
         END { for (n in open) print "  " n }' "$log")"
     if [ -n "$unfinished" ]; then

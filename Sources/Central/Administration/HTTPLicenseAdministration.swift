@@ -68,6 +68,15 @@ public struct HTTPLicenseAdministration: LicenseAdministration {
         return try await send(.GET, "/v1/admin/usage", query: items)
     }
 
+    public func sessionAccounts(_ query: UsageQuery, thresholdMs: Int64, flaggedOnly: Bool) async throws -> SessionAccountReport {
+        var items: [(String, String)] = [("threshold_ms", String(thresholdMs))]
+        if let from = query.from { items.append(("from", from)) }
+        if let to = query.to { items.append(("to", to)) }
+        if let licenseID = query.licenseID { items.append(("license_id", licenseID)) }
+        if flaggedOnly { items.append(("flagged", "true")) }
+        return try await send(.GET, "/v1/admin/usage/sessions", query: items)
+    }
+
     struct AuditBody: Decodable { var entries: [AuditEntry] }
 
     public func audit(_ query: AuditQuery) async throws -> [AuditEntry] {

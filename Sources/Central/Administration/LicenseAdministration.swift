@@ -10,6 +10,8 @@ public protocol LicenseAdministration: Sendable {
     func deleteLicense(id: String) async throws
     func perform(_ action: LicenseAction, id: String) async throws -> LicenseView
     func usage(_ query: UsageQuery) async throws -> UsageReport
+    /// Each session's three counts (edge, bill, provider), flagged beyond `thresholdMs`.
+    func sessionAccounts(_ query: UsageQuery, thresholdMs: Int64, flaggedOnly: Bool) async throws -> SessionAccountReport
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
     func plans() async throws -> [Plan]
     func savePlan(_ plan: Plan) async throws -> Plan

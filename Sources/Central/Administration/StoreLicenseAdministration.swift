@@ -113,6 +113,15 @@ public struct StoreLicenseAdministration: LicenseAdministration {
         try await store.usage(query)
     }
 
+    /// At most this many sessions per report: narrow the days or the license for more.
+    public static let sessionReportLimit = 10_000
+
+    public func sessionAccounts(_ query: UsageQuery, thresholdMs: Int64, flaggedOnly: Bool) async throws -> SessionAccountReport {
+        SessionAccountReport(
+            records: try await store.streamSessions(query, limit: Self.sessionReportLimit), thresholdMs: thresholdMs,
+            flaggedOnly: flaggedOnly)
+    }
+
     public func audit(_ query: AuditQuery) async throws -> [AuditEntry] {
         try await store.audit(query)
     }

@@ -15,6 +15,7 @@ struct AdminController {
         group.delete("licenses/{id}", use: delete)
         group.post("licenses/{id}/{action}", use: act)
         group.get("usage", use: usage)
+        group.get("usage/sessions", use: sessionAccounts)
         group.get("audit", use: audit)
         group.get("sessions", use: liveSessions)
         group.delete("sessions/{id}", use: stopSession)
@@ -135,6 +136,32 @@ struct AdminController {
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"usage.csv\""],
+                body: .init(byteBuffer: ByteBuffer(string: report.csv)))
+        }
+        return try jsonResponse(report)
+    }
+
+    /// `GET /v1/admin/usage/sessions`: the three counts per session (docs/api.md).
+    @Sendable func sessionAccounts(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let query = QueryReader(request.uri.queryParameters)
+        try query.allowOnly(["day", "from", "to", "license_id", "format", "flagged", "threshold_ms"])
+        let day = try query.value("day") { UTCDay($0)?.description }
+        let from = try query.value("from") { UTCDay($0)?.description }
+        let to = try query.value("to") { UTCDay($0)?.description }
+        if day != nil && (from != nil || to != nil) {
+            throw RequestValidationError(.invalidQuery, field: "day", "Give either 'day' or 'from'/'to', not both.")
+        }
+        let format = try query.value("format") { ["json", "csv"].contains($0) ? $0 : nil } ?? "json"
+        let flagged = try query.value("flagged") { ["true": true, "false": false][$0] } ?? false
+        let threshold = try query.value("threshold_ms") { Int64($0).flatMap { (0...3_600_000).contains($0) ? $0 : nil } }
+            ?? SessionAccountReport.defaultThresholdMs
+        let report = try await administration(request, context).sessionAccounts(
+            UsageQuery(from: day ?? from, to: day ?? to, licenseID: query.string("license_id")), thresholdMs: threshold,
+            flaggedOnly: flagged)
+        if format == "csv" {
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"sessions.csv\""],
                 body: .init(byteBuffer: ByteBuffer(string: report.csv)))
         }
         return try jsonResponse(report)

@@ -31,6 +31,9 @@ struct CentralMetricFamily: Sendable {
         "central_relay_latency_seconds", help: "Audio frame capture to hand-over to the provider, by provider.",
         buckets: [100, 250, 500, 1_000, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 50_000, 100_000, 250_000,
                   1_000_000].map { .microseconds($0) })
+    static let audioCounts = Self(
+        "central_stream_audio_milliseconds_total",
+        help: "Audio of ended sessions by count (billed, edge_sent, provider_sent, provider_reported) and provider: the three counts reconciled.")
     static let liveStreams = Self(
         "central_live_streams", help: "Streaming sessions currently live (connected or awaiting resume).")
     static let activeLeases = Self("central_active_leases", help: "Concurrency leases currently held.")
@@ -49,7 +52,7 @@ struct CentralMetricFamily: Sendable {
         "http.server.active_requests", as: "central_http_active_requests", help: "HTTP requests being handled, by method.")
 
     static let all = [
-        admissions, authFailures, streamFrames, streamEvents, connectionsShed, relayLatency, liveStreams, activeLeases,
+        admissions, authFailures, streamFrames, streamEvents, audioCounts, connectionsShed, relayLatency, liveStreams, activeLeases,
         httpRequests, httpRequestDuration, httpRequestErrors, httpActiveRequests,
     ]
 

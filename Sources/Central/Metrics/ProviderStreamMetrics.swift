@@ -12,6 +12,8 @@ public final class ProviderStreamMetrics: Sendable {
     /// clock is synchronised with central's (always true for the load tool on the same host).
     private let relayLatency: CoreMetrics.Timer
     private let streamEvents: LabelledCounter
+    /// By count: billed, edge_sent, provider_sent, provider_reported.
+    private let audioCounts: [String: CoreMetrics.Counter]
 
     /// Relay latencies come from the edge's capture clock, so anything is possible: they are
     /// clamped to an hour, so no frame can overflow the histogram (a trap would end central).
@@ -26,6 +28,18 @@ public final class ProviderStreamMetrics: Sendable {
         acceptedFrames = frames[FrameOutcome.accepted.rawValue]
         relayLatency = CoreMetrics.Timer(label: CentralMetricFamily.relayLatency.label, dimensions: byProvider, factory: factory)
         streamEvents = LabelledCounter(.streamEvents, by: "event", fixed: byProvider, factory: factory)
+        audioCounts = Dictionary(uniqueKeysWithValues: ["billed", "edge_sent", "provider_sent", "provider_reported"].map {
+            ($0, CoreMetrics.Counter(label: CentralMetricFamily.audioCounts.label, dimensions: [("count", $0)] + byProvider, factory: factory))
+        })
+    }
+
+    /// An ended session's three counts (the provider's two), so the totals per provider can be
+    /// compared on a dashboard as the usage report compares them per session.
+    func recordAudioCounts(billedMs: Int64, edgeSentMs: Int64?, providerAudioMs: Int64, providerReportedSeconds: Int?) {
+        audioCounts["billed"]?.increment(by: max(0, billedMs))
+        if let edgeSentMs { audioCounts["edge_sent"]?.increment(by: max(0, edgeSentMs)) }
+        audioCounts["provider_sent"]?.increment(by: max(0, providerAudioMs))
+        if let providerReportedSeconds { audioCounts["provider_reported"]?.increment(by: Int64(max(0, providerReportedSeconds)) * 1000) }
     }
 
     /// Audio frames by outcome: accepted, duplicate, gap, rejected, provider_backpressure (waited, not dropped),

@@ -36,6 +36,8 @@ public protocol MeteringStore: Sendable {
     func settleStreamSessions(instance: String, restarting: Bool, lapsedBefore: Date, now: Date) async throws -> Int
     func streamSession(id: String) async throws -> StreamSessionRecord?
     func liveStreamSessions() async throws -> [StreamSessionRecord]
+    /// Sessions that started on the query's UTC days (and license), oldest first, at most `limit`.
+    func streamSessions(_ query: UsageQuery, limit: Int) async throws -> [StreamSessionRecord]
     /// The provider's own account of a session, beside our metering: added to what is recorded,
     /// since a session served by several instances in turn (a resume elsewhere, a hand-off) has
     /// one provider task, and one account, per instance.

@@ -32,11 +32,15 @@ public struct ProviderUsage: Sendable, Equatable {
     public var reportedSeconds: Int?
     /// Tokens the LLM translation of this session's sentences used, when it had any.
     public var translationTokens: Int?
+    /// The edge's own count of what it sent (from its `stop`), recorded with the provider's
+    /// figures for reconciliation; nil when the edge did not say.
+    public var edgeSentMs: Int64?
 
-    public init(audioMs: Int64, reportedSeconds: Int? = nil, translationTokens: Int? = nil) {
+    public init(audioMs: Int64, reportedSeconds: Int? = nil, translationTokens: Int? = nil, edgeSentMs: Int64? = nil) {
         self.audioMs = audioMs
         self.reportedSeconds = reportedSeconds
         self.translationTokens = translationTokens
+        self.edgeSentMs = edgeSentMs
     }
 }
 

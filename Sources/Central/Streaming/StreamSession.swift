@@ -36,6 +36,8 @@ actor StreamSession {
     private var detachedSince: Date?
     private var lastHeartbeatSentAt: Date
     private(set) var isStopped = false
+    /// The edge's own count of what it sent, from its `stop` (clamped: it is only recorded).
+    private var edgeSentMs: Int64?
     private var eventPump: Task<Void, Never>?
 
     /// Where a session taken over from another instance goes on: the stored record.
@@ -198,6 +200,9 @@ actor StreamSession {
 
     var isResumable: Bool { !isStopped }
 
+    /// A week: more than any session, less than anything that could overflow a sum.
+    static let longestEdgeCountMs: Int64 = 7 * 86_400_000
+
     // MARK: Inbound (not audio)
 
     @discardableResult
@@ -206,7 +211,8 @@ actor StreamSession {
         switch message {
         case .heartbeat:
             break
-        case .stop:
+        case .stop(let request):
+            edgeSentMs = request.sentMs.map { min(max(0, $0), Self.longestEdgeCountMs) }
             await stop(.clientStop, "Stopped by the edge.")
         case .start:
             protocolError(ProtocolError(.unexpectedMessage, "the session has already started"))
@@ -401,7 +407,8 @@ actor StreamSession {
         guard !isStopped else { return }
         isStopped = true
         _ = intake.stop()
-        let usage = await providerSession.finish()
+        var usage = await providerSession.finish()
+        usage.edgeSentMs = edgeSentMs
         await eventPump?.value
         if let running = checkpointInFlight { _ = await running.value }
         if reason == .sessionMoved {
@@ -454,6 +461,8 @@ actor StreamSession {
         } else {
             Self.closeWhenTheStoreIsBack(id: id, first: bounded, closeInStore, logger: logger)
         }
+        metrics.recordAudioCounts(
+            billedMs: billedMs, edgeSentMs: edgeSentMs, providerAudioMs: usage.audioMs, providerReportedSeconds: usage.reportedSeconds)
         environment.logger.info("stream stopped", metadata: [
             "session": "\(id)", "reason": "\(reason)", "billed_ms": "\(billedMs)", "provider_ms": "\(usage.audioMs)",
         ])

@@ -28,6 +28,15 @@ public struct StreamSessionRecord: Sendable, Equatable, Codable {
     public var stopReason: ErrorCode?
     /// The central instance serving it (nil in rows from before instances were recorded).
     public var owner: String?
+    // The counts kept beside the bill, for reconciliation (docs/providers.md, "Three counts").
+    /// Audio handed to the provider, replays included.
+    public var providerAudioMs: Int64? = nil
+    /// What the provider said it billed, in seconds, when it reports usage.
+    public var providerReportedSeconds: Int64? = nil
+    /// Tokens the LLM translation used.
+    public var translationTokens: Int64? = nil
+    /// The edge's own count of what it sent, from its `stop`.
+    public var edgeSentMs: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -47,6 +56,10 @@ public struct StreamSessionRecord: Sendable, Equatable, Codable {
         case endedAt = "ended_at"
         case stopReason = "stop_reason"
         case owner = "instance"
+        case providerAudioMs = "provider_audio_ms"
+        case providerReportedSeconds = "provider_reported_seconds"
+        case translationTokens = "translation_tokens"
+        case edgeSentMs = "edge_sent_ms"
     }
 }
 

@@ -108,7 +108,7 @@ public actor CentralLink {
     /// Asks central to finish; the link ends when `stopped` arrives (or the connection drops).
     public func stop() {
         if case .streaming = state {
-            write(.text(ControlMessage.stop(StopMessage()).encodedText()))
+            write(.text(ControlMessage.stop(StopMessage(sentMs: sentMilliseconds)).encodedText()))
         } else {
             finish(.clientStop)
         }

@@ -97,7 +97,18 @@ public struct StartedMessage: Codable, Equatable, Sendable {
 
 /// edge → central: the speaker is done; central finishes the provider task and answers `stopped`.
 public struct StopMessage: Codable, Equatable, Sendable {
-    public init() {}
+    /// The edge's own count of the audio it sent in this session (each frame once, however
+    /// often it was replayed), in milliseconds: central keeps it beside what it billed and what
+    /// the provider reported. Optional: older edges do not send it.
+    public var sentMs: Int64?
+
+    public init(sentMs: Int64? = nil) {
+        self.sentMs = sentMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sentMs = "sent_ms"
+    }
 }
 
 /// central → edge: the session is over, with the reason and what it billed.

@@ -85,8 +85,9 @@ final class CountingSpeechProvider: SpeechProvider {
 
         func finish() async -> ProviderUsage {
             // A slow provider still works through what it was given before it finishes (a
-            // stalled one is given up on after 2 s, as real providers' finishes are bounded).
-            let deadline = ContinuousClock.now + .seconds(2)
+            // stalled one is given up on after 5 s, as real providers' finishes are bounded;
+            // 2 s was too short for 20 queued 1 ms drains on a loaded CI machine).
+            let deadline = ContinuousClock.now + .seconds(5)
             while provider.drainInterval != nil, !queue.frames.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(5))
             }

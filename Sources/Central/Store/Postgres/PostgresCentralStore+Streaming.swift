@@ -292,6 +292,19 @@ extension PostgresCentralStore {
         }
     }
 
+    public func streamSessions(_ query: UsageQuery, limit: Int) async throws -> [StreamSessionRecord] {
+        let (from, before) = query.startedRangeMs
+        return try await read { db in
+            try await db.rows("""
+                SELECT * FROM stream_sessions
+                WHERE (\(from)::BIGINT IS NULL OR started_at >= \(from)::BIGINT)
+                  AND (\(before)::BIGINT IS NULL OR started_at < \(before)::BIGINT)
+                  AND (\(query.licenseID)::TEXT IS NULL OR license_id = \(query.licenseID)::TEXT)
+                ORDER BY started_at, id COLLATE "C" LIMIT \(limit)
+                """).map(PostgresRows.streamSession)
+        }
+    }
+
     public func liveStreamSession(leaseID: String) async throws -> StreamSessionRecord? {
         try await read { db in
             try await db.first("SELECT * FROM stream_sessions WHERE lease_id = \(leaseID) AND status = 'live'")
@@ -313,7 +326,8 @@ extension PostgresCentralStore {
                     provider_reported_seconds = CASE WHEN \(usage.reportedSeconds)::BIGINT IS NULL THEN provider_reported_seconds
                         ELSE COALESCE(provider_reported_seconds, 0) + \(usage.reportedSeconds)::BIGINT END,
                     translation_tokens = CASE WHEN \(usage.translationTokens)::BIGINT IS NULL THEN translation_tokens
-                        ELSE COALESCE(translation_tokens, 0) + \(usage.translationTokens)::BIGINT END
+                        ELSE COALESCE(translation_tokens, 0) + \(usage.translationTokens)::BIGINT END,
+                    edge_sent_ms = COALESCE(\(usage.edgeSentMs)::BIGINT, edge_sent_ms)
                 WHERE id = \(sessionID)
                 """)
         }

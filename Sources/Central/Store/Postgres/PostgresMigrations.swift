@@ -209,8 +209,9 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX stream_tickets_expiry ON stream_tickets(expires_at)",
         ]),
-        Migration(version: 3, name: "v3_translation_tokens", statements: [
+        Migration(version: 3, name: "v3_reconciliation", statements: [
             "ALTER TABLE stream_sessions ADD COLUMN translation_tokens BIGINT",
+            "ALTER TABLE stream_sessions ADD COLUMN edge_sent_ms BIGINT",
         ]),
     ]
 

@@ -100,7 +100,9 @@ enum PostgresRows {
             lastCheckpointAt: try row.optionalDate("last_checkpoint_at"), billedMs: try row["billed_ms"],
             lastSequence: try row["last_sequence"], endedAt: try row.optionalDate("ended_at"),
             stopReason: try row["stop_reason", as: String?.self].map(ErrorCode.init(rawValue:)),
-            owner: try row["owner_instance"])
+            owner: try row["owner_instance"], providerAudioMs: try row["provider_audio_ms"],
+            providerReportedSeconds: try row["provider_reported_seconds"], translationTokens: try row["translation_tokens"],
+            edgeSentMs: try row["edge_sent_ms"])
     }
 
     static func providerKey(_ row: PostgresRowReader) throws -> ProviderKeyRecord {

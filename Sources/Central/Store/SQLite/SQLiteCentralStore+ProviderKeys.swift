@@ -65,12 +65,13 @@ extension SQLiteCentralStore {
                         provider_reported_seconds = CASE WHEN ? IS NULL THEN provider_reported_seconds
                             ELSE COALESCE(provider_reported_seconds, 0) + ? END,
                         translation_tokens = CASE WHEN ? IS NULL THEN translation_tokens
-                            ELSE COALESCE(translation_tokens, 0) + ? END
+                            ELSE COALESCE(translation_tokens, 0) + ? END,
+                        edge_sent_ms = COALESCE(?, edge_sent_ms)
                     WHERE id = ?
                     """,
                 arguments: [
                     usage.audioMs, usage.reportedSeconds, usage.reportedSeconds, usage.translationTokens, usage.translationTokens,
-                    sessionID,
+                    usage.edgeSentMs, sessionID,
                 ])
         }
     }

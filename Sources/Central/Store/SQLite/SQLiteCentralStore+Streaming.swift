@@ -237,6 +237,30 @@ extension SQLiteCentralStore {
         }
     }
 
+    public func streamSessions(_ query: UsageQuery, limit: Int) async throws -> [StreamSessionRecord] {
+        let (from, before) = query.startedRangeMs
+        var conditions = ["1 = 1"]
+        var arguments: StatementArguments = []
+        if let from {
+            conditions.append("started_at >= ?")
+            arguments += [from]
+        }
+        if let before {
+            conditions.append("started_at < ?")
+            arguments += [before]
+        }
+        if let licenseID = query.licenseID {
+            conditions.append("license_id = ?")
+            arguments += [licenseID]
+        }
+        arguments += [limit]
+        let sql = "SELECT * FROM stream_sessions WHERE \(conditions.joined(separator: " AND ")) ORDER BY started_at, id LIMIT ?"
+        let bound = arguments
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.streamSession)
+        }
+    }
+
     static func streamSession(_ row: Row) -> StreamSessionRecord {
         StreamSessionRecord(
             id: row["id"], licenseID: row["license_id"], leaseID: row["lease_id"],
@@ -248,6 +272,8 @@ extension SQLiteCentralStore {
             lastCheckpointAt: (row["last_checkpoint_at"] as Int64?).map(Milliseconds.date),
             billedMs: row["billed_ms"], lastSequence: row["last_sequence"],
             endedAt: (row["ended_at"] as Int64?).map(Milliseconds.date),
-            stopReason: (row["stop_reason"] as String?).map(ErrorCode.init(rawValue:)), owner: row["owner_instance"])
+            stopReason: (row["stop_reason"] as String?).map(ErrorCode.init(rawValue:)), owner: row["owner_instance"],
+            providerAudioMs: row["provider_audio_ms"], providerReportedSeconds: row["provider_reported_seconds"],
+            translationTokens: row["translation_tokens"], edgeSentMs: row["edge_sent_ms"])
     }
 }

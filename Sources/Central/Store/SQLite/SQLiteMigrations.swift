@@ -214,9 +214,14 @@ enum SQLiteMigrations {
                 CREATE INDEX stream_tickets_expiry ON stream_tickets(expires_at);
                 """)
         }
-        migrator.registerMigration("v8_translation_tokens") { db in
-            // Tokens the LLM translation of a session's sentences used (recognition-only providers).
-            try db.execute(sql: "ALTER TABLE stream_sessions ADD COLUMN translation_tokens INTEGER")
+        migrator.registerMigration("v8_reconciliation") { db in
+            // Tokens the LLM translation of a session's sentences used (recognition-only
+            // providers), and the edge's own count of what it sent (the third count beside the
+            // bill and the provider's figure).
+            try db.execute(sql: """
+                ALTER TABLE stream_sessions ADD COLUMN translation_tokens INTEGER;
+                ALTER TABLE stream_sessions ADD COLUMN edge_sent_ms INTEGER;
+                """)
         }
         return migrator
     }
