@@ -36,7 +36,9 @@ import Testing
         try await fixture.withLiveServer(provider: provider) { central in
             let (client, _) = try await central.openStream(key: key)
             await client.stream(OpusTestAudio.frames(seconds: 1))
-            let stopped = try #require(await client.stopped(timeout: .seconds(5)))
+            // 0.5 s of stall, then the provider's bounded finish (the counting provider gives
+            // a stalled queue 5 s).
+            let stopped = try #require(await client.stopped(timeout: .seconds(15)))
             #expect(stopped.reason == .providerTimeout)
             // Nothing the provider did not take was acked.
             #expect((client.lastAck?.lastSequence ?? 0) <= 4)
