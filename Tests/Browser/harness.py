@@ -161,23 +161,28 @@ class Process:
             return ""
 
 
-class FakeDashScope:
-    """The `fake-dashscope` process: DashScope's realtime protocol, with the demo's segmenter."""
+class FakeProvider:
+    """A fake provider process (`fake-dashscope`, `fake-deepgram`, `fake-openai-realtime`,
+    `fake-llm`): the real protocol, with the demo's segmenter. `url` is where it listens, as it
+    prints it (ws:// for speech, http:// for the LLM)."""
 
-    def __init__(self, directory: Path, keys: list[str]):
+    def __init__(self, name: str, directory: Path, keys: list[str]):
         directory.mkdir(parents=True, exist_ok=True)
-        command = [str(binary("fake-dashscope")), "--port", "0"] + [arg for key in keys for arg in ("--api-key", key)]
-        self._stderr = open(directory / "fake-dashscope.log", "wb")
+        command = [str(binary(name)), "--port", "0"] + [arg for key in keys for arg in ("--api-key", key)]
+        self._stderr = open(directory / f"{name}.log", "wb")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._stderr, text=True)
         line = self.process.stdout.readline().strip() if self.process.stdout else ""
-        if "ws://" not in line:
-            raise RuntimeError(f"fake-dashscope did not start: {line!r}")
-        self.url = line[line.index("ws://"):]
+        scheme = "ws://" if "ws://" in line else "http://"
+        if scheme not in line:
+            raise RuntimeError(f"{name} did not start: {line!r}")
+        self.url = line[line.index(scheme):]
 
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+        if self.process.stdout:
+            self.process.stdout.close()
         self._stderr.close()
 
 

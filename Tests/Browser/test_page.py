@@ -452,7 +452,7 @@ class DashScopeProvider(PageTestCase):
         cls.directory = harness.temporary_directory("browser-dashscope-")
         cls.speech = Speech(cls.directory)
         key = "sk-browser-test-0123456789"
-        cls.fake = harness.FakeDashScope(cls.directory / "fake", [key])
+        cls.fake = harness.FakeProvider("fake-dashscope", cls.directory / "fake", [key])
         (cls.directory / "central").mkdir()
         cls.central = Central(cls.directory / "central", {
             "SPEECH_PROVIDER": "dashscope",
@@ -478,6 +478,55 @@ class DashScopeProvider(PageTestCase):
         self.assertFalse(self.by_id("demo-badge").is_displayed(), "DashScope is not the demo")
         self.wait_for(lambda _: self.seconds_remaining() < 3600, "the minutes to tick down")
         screenshot(self.driver, "dashscope")
+
+
+class RecognitionOnlyProviders(PageTestCase):
+    """The page with central relaying to Deepgram and to OpenAI Realtime transcription (their
+    fakes), each translated by the LLM upstream (fake-llm): transcripts from the provider,
+    translations from the LLM, in the same panes as Gummy's."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.sync_web_bundle()
+        cls.directory = harness.temporary_directory("browser-providers-")
+        cls.speech = Speech(cls.directory)
+        cls.fakes = {
+            "deepgram": harness.FakeProvider("fake-deepgram", cls.directory / "deepgram", ["dg-browser-key"]),
+            "openai": harness.FakeProvider("fake-openai-realtime", cls.directory / "openai", ["sk-browser-openai"]),
+            "llm": harness.FakeProvider("fake-llm", cls.directory / "llm", ["sk-browser-llm"]),
+        }
+        (cls.directory / "central").mkdir()
+        cls.central = Central(cls.directory / "central", {
+            "SPEECH_PROVIDER": "", "SPEECH_PROVIDERS": "deepgram,openai",
+            "DEEPGRAM_URL": cls.fakes["deepgram"].url, "DEEPGRAM_API_KEYS": "dg-browser-key",
+            "OPENAI_REALTIME_URL": cls.fakes["openai"].url, "OPENAI_API_KEYS": "sk-browser-openai",
+            "TRANSLATION_URL": cls.fakes["llm"].url, "TRANSLATION_API_KEYS": "sk-browser-llm",
+            "PROVIDER_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        for fake in cls.fakes.values():
+            fake.stop()
+
+    def stream_with(self, provider):
+        edge = self.edge(self.central.create_license(minutes=60, concurrent=1, provider=provider))
+        self.open_page(edge)
+        self.wait_text("minutes-remaining", "60 min")
+        self.choose("source-language", "en")
+        self.choose("target-language", "zh")
+        self.start_with_keyboard()
+        self.wait_for(lambda _: any(t.startswith("[fake] segment") for t in self.final_lines("transcript-lines")), f"a {provider} transcript line")
+        self.wait_for(lambda _: any(t.startswith("[fake-llm] [fake] segment") for t in self.final_lines("translation-lines")), "an LLM translation line")
+        self.assertFalse(self.by_id("demo-badge").is_displayed())
+        screenshot(self.driver, provider)
+
+    def test_deepgram_with_llm_translation(self):
+        self.stream_with("deepgram")
+
+    def test_openai_realtime_with_llm_translation(self):
+        self.stream_with("openai")
 
 
 class Chinese(PageTestCase):
