@@ -11,8 +11,9 @@ import Testing
 
 /// Everything real: espeak-ng speaks, sox makes 16 kHz PCM, alsa-lib's `file` plugin (from an
 /// asoundrc under XDG_CONFIG_HOME) is the microphone of a real `edge-agent` process, which
-/// encodes with libopus and streams to a live central (demo provider, SQLite). The page's /ws
-/// hears results and quota, and the bill matches the audio.
+/// encodes with libopus and streams to a live central (SQLite) relaying to the demo provider,
+/// or to Deepgram or OpenAI Realtime (their fakes) translated by the LLM upstream (fake-llm).
+/// The page's /ws hears results and quota, and the bill matches the audio.
 @Suite(.bounded) struct EdgeEndToEndTests {
     static func post(_ url: String, origin: String) async throws -> (UInt, String) {
         var request = HTTPClientRequest(url: url)
@@ -30,7 +31,43 @@ import Testing
         return (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
     }
 
-    @Test func spokenAudioThroughTheRealEdgeIsTranscribedAndBilledExactly() async throws {
+    /// The central side of one run: its fixture, the provider (nil: the demo), the fakes to stop.
+    struct Relay {
+        var fixture: CentralFixture
+        var provider: (any SpeechProvider)?
+        var vault: ProviderKeyVault?
+        var fakes: [FakeProviderProcess] = []
+        /// How the provider's transcripts begin.
+        var transcriptMarker: String
+        /// A translation the LLM made, when the provider is recognition-only.
+        var translationMarker: String?
+    }
+
+    static func relay(_ provider: String) async throws -> Relay {
+        switch provider {
+        case "deepgram":
+            let rig = try await LLMTranslationTests.rig()
+            return Relay(
+                fixture: rig.deepgram.fixture, provider: rig.provider, vault: rig.deepgram.vault, fakes: [rig.deepgram.fake, rig.llm],
+                transcriptMarker: "[fake] segment", translationMarker: "[fake-llm] [fake] segment")
+        case "openai":
+            let rig = try await OpenAIRealtimeProviderTests.rig()
+            let llm = try FakeProviderProcess("fake-llm", keys: [LLMTranslationTests.llmKey])
+            try await rig.vault.importKeys([LLMTranslationTests.llmKey], provider: TranslationSettings.keyProvider, source: .environment)
+            var settings = TranslationSettings()
+            settings.baseURL = llm.url
+            let translator = ChatCompletionsTranslator(settings: settings, keys: rig.vault, logger: rig.logs.logger(label: "central"))
+            return Relay(
+                fixture: rig.fixture, provider: TranslatingSpeechProvider(rig.provider, translator: translator, targets: settings.targets),
+                vault: rig.vault, fakes: [rig.fake, llm], transcriptMarker: "[fake] segment",
+                translationMarker: "[fake-llm] [fake] segment")
+        default:
+            return Relay(fixture: try CentralFixture(realTime: true), transcriptMarker: "[demo]")
+        }
+    }
+
+    @Test(arguments: ["demo", "deepgram", "openai"])
+    func spokenAudioThroughTheRealEdgeIsTranscribedAndBilledExactly(provider: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("alsa"), withIntermediateDirectories: true)
         let wav = directory.appendingPathComponent("speech.wav").path
@@ -42,9 +79,11 @@ import Testing
             pcm.testmic { type file slave.pcm "null" file "/dev/null" infile "\(raw)" format "raw" }
             """.write(toFile: directory.appendingPathComponent("alsa/asoundrc").path, atomically: true, encoding: .utf8)
 
-        let fixture = try CentralFixture(realTime: true)
+        let relay = try await Self.relay(provider)
+        defer { for fake in relay.fakes { fake.stop() } }
+        let fixture = relay.fixture
         let (key, id) = try await fixture.createLicense()
-        try await fixture.withLiveServer { central in
+        try await fixture.withLiveServer(provider: relay.provider, keyVault: relay.vault) { central in
             let edgePort = CentralProcess.freePort()
             let edge = Process()
             edge.executableURL = CommandRunner.productsDirectory.appendingPathComponent("edge-agent")
@@ -100,7 +139,10 @@ import Testing
             #expect(session.edgeSentMs == license.usedMs, "edge said \(String(describing: session.edgeSentMs)), billed \(license.usedMs)")
             let seen = events.withLock { $0 }
             #expect(seen.contains { $0.contains(#""type":"quota""#) })
-            #expect(seen.contains { $0.contains(#""type":"transcript""#) && $0.contains("[demo]") }, "\(seen.filter { !$0.contains("level") }.prefix(5))")
+            #expect(seen.contains { $0.contains(#""type":"transcript""#) && $0.contains(relay.transcriptMarker) }, "\(seen.filter { !$0.contains("level") }.prefix(5))")
+            if let marker = relay.translationMarker {
+                #expect(seen.contains { $0.contains(#""type":"translation""#) && $0.contains(marker) }, "\(seen.filter { !$0.contains("level") }.suffix(5))")
+            }
             #expect(seen.contains { $0.contains(#""type":"level""#) })
             page.cancel()
         }
