@@ -42,6 +42,7 @@ import Testing
         let tokens = try Self.event(
             #"{"type":"conversation.item.input_audio_transcription.completed","item_id":"b","transcript":"Ok.","usage":{"type":"tokens","input_tokens":12,"output_tokens":3}}"#)
         #expect(events.step(tokens, appendedMs: 1_900) == .events([
+            .tokens(15),
             .results([ProviderTaskResult(kind: .transcript, sentenceID: 1, beginMs: 900, endMs: 1_900, text: "Ok.", language: nil, final: true)]),
         ]))
     }

@@ -78,7 +78,10 @@ import Testing
             if model == "gpt-live-transcribe" {
                 #expect(reported == Int((Double(frames.count * 20) / 1000).rounded()), "\(String(describing: reported))")
             } else {
+                // Token-billed: no seconds, but OpenAI's tokens are the provider's figure.
                 #expect(reported == nil)
+                let record = try await rig.fixture.store.streamSession(id: started.sessionID)
+                #expect((record?.providerReportedTokens ?? 0) > 0, "\(String(describing: record))")
             }
             #expect(try await rig.fixture.store.activeLeases(licenseID: nil, now: Date()).isEmpty)
         }

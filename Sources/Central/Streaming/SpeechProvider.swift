@@ -35,10 +35,15 @@ public struct ProviderUsage: Sendable, Equatable {
     /// The edge's own count of what it sent (from its `stop`), recorded with the provider's
     /// figures for reconciliation; nil when the edge did not say.
     public var edgeSentMs: Int64?
+    /// What a token-billed provider says it billed, in tokens.
+    public var reportedTokens: Int?
 
-    public init(audioMs: Int64, reportedSeconds: Int? = nil, translationTokens: Int? = nil, edgeSentMs: Int64? = nil) {
+    public init(
+        audioMs: Int64, reportedSeconds: Int? = nil, reportedTokens: Int? = nil, translationTokens: Int? = nil, edgeSentMs: Int64? = nil
+    ) {
         self.audioMs = audioMs
         self.reportedSeconds = reportedSeconds
+        self.reportedTokens = reportedTokens
         self.translationTokens = translationTokens
         self.edgeSentMs = edgeSentMs
     }

@@ -33,6 +33,8 @@ public struct StreamSessionRecord: Sendable, Equatable, Codable {
     public var providerAudioMs: Int64? = nil
     /// What the provider said it billed, in seconds, when it reports usage.
     public var providerReportedSeconds: Int64? = nil
+    /// What a token-billed provider said it billed, in tokens.
+    public var providerReportedTokens: Int64? = nil
     /// Tokens the LLM translation used.
     public var translationTokens: Int64? = nil
     /// The edge's own count of what it sent, from its `stop`.
@@ -58,6 +60,7 @@ public struct StreamSessionRecord: Sendable, Equatable, Codable {
         case owner = "instance"
         case providerAudioMs = "provider_audio_ms"
         case providerReportedSeconds = "provider_reported_seconds"
+        case providerReportedTokens = "provider_reported_tokens"
         case translationTokens = "translation_tokens"
         case edgeSentMs = "edge_sent_ms"
     }

@@ -27,6 +27,8 @@ public struct SessionAccount: Sendable, Equatable, Codable {
     public var edgeSentMs: Int64?
     public var providerAudioMs: Int64?
     public var providerReportedMs: Int64?
+    /// A token-billed provider's figure (no seconds to compare: never flagged).
+    public var providerReportedTokens: Int64?
     public var translationTokens: Int64?
     public var flags: [Flag]
 
@@ -41,6 +43,7 @@ public struct SessionAccount: Sendable, Equatable, Codable {
         case edgeSentMs = "edge_sent_ms"
         case providerAudioMs = "provider_audio_ms"
         case providerReportedMs = "provider_reported_ms"
+        case providerReportedTokens = "provider_reported_tokens"
         case translationTokens = "translation_tokens"
         case flags
     }
@@ -56,7 +59,8 @@ public struct SessionAccount: Sendable, Equatable, Codable {
         return SessionAccount(
             sessionID: record.id, licenseID: record.licenseID, provider: record.provider, startedAt: record.startedAt,
             endedAt: record.endedAt, stopReason: record.stopReason, billedMs: record.billedMs, edgeSentMs: record.edgeSentMs,
-            providerAudioMs: record.providerAudioMs, providerReportedMs: reportedMs, translationTokens: record.translationTokens,
+            providerAudioMs: record.providerAudioMs, providerReportedMs: reportedMs,
+            providerReportedTokens: record.providerReportedTokens, translationTokens: record.translationTokens,
             flags: flags)
     }
 }
@@ -130,7 +134,7 @@ public struct SessionAccountReport: Sendable, Equatable, Codable {
     public var csv: String {
         func cell(_ value: Int64?) -> String { value.map(String.init) ?? "" }
         var lines = [
-            "session_id,license_id,provider,started_at,ended_at,stop_reason,billed_ms,edge_sent_ms,provider_audio_ms,provider_reported_ms,translation_tokens,flags",
+            "session_id,license_id,provider,started_at,ended_at,stop_reason,billed_ms,edge_sent_ms,provider_audio_ms,provider_reported_ms,provider_reported_tokens,translation_tokens,flags",
         ]
         let time = ISO8601DateFormatter()
         for session in sessions {
@@ -138,7 +142,8 @@ public struct SessionAccountReport: Sendable, Equatable, Codable {
                 CSV.field(session.sessionID), CSV.field(session.licenseID), CSV.field(session.provider),
                 time.string(from: session.startedAt), session.endedAt.map(time.string) ?? "",
                 CSV.field(session.stopReason?.rawValue ?? ""), String(session.billedMs), cell(session.edgeSentMs),
-                cell(session.providerAudioMs), cell(session.providerReportedMs), cell(session.translationTokens),
+                cell(session.providerAudioMs), cell(session.providerReportedMs), cell(session.providerReportedTokens),
+                cell(session.translationTokens),
                 session.flags.map(\.rawValue).joined(separator: " "),
             ].joined(separator: ","))
         }

@@ -51,6 +51,30 @@ import Testing
         #expect(late.reservedMs == 0 && !late.leaseHeld && late.appliedMs == 0)
     }
 
+    /// The counts beside the bill add up per instance's account, and the report's query finds
+    /// sessions by the UTC day they started and by license.
+    @Test(arguments: StoreFactory.all)
+    func theCountsBesideTheBillAddUpAndSessionsAreFoundByDayAndLicense(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let (key, id) = try await s.createLicense()
+        let stream = try await s.stream(key, licenseID: id)
+        let day = UTCDay(containing: s.now).description
+        try await s.store.recordProviderUsage(
+            sessionID: stream.id, usage: ProviderUsage(audioMs: 1_000, reportedSeconds: 1, reportedTokens: 40, translationTokens: 7))
+        try await s.store.recordProviderUsage(
+            sessionID: stream.id,
+            usage: ProviderUsage(audioMs: 500, reportedSeconds: 1, reportedTokens: 2, translationTokens: 3, edgeSentMs: 1_480))
+        let record = try #require(try await s.store.streamSession(id: stream.id))
+        #expect(record.providerAudioMs == 1_500 && record.providerReportedSeconds == 2 && record.providerReportedTokens == 42)
+        #expect(record.translationTokens == 10 && record.edgeSentMs == 1_480)
+        #expect(try await s.store.streamSessions(UsageQuery(from: day, to: day), limit: 10).map(\.id) == [stream.id])
+        #expect(try await s.store.streamSessions(UsageQuery(licenseID: id), limit: 10).map(\.id) == [stream.id])
+        #expect(try await s.store.streamSessions(UsageQuery(licenseID: "lic_other"), limit: 10).isEmpty)
+        let next = UTCDay(index: UTCDay(containing: s.now).index + 1).description
+        #expect(try await s.store.streamSessions(UsageQuery(from: next), limit: 10).isEmpty)
+        #expect(try await s.store.streamSessions(UsageQuery(to: day), limit: 0).isEmpty)
+    }
+
     @Test(arguments: StoreFactory.all)
     func closingGivesTheReservationBackToTheLicense(_ factory: StoreFactory) async throws {
         let s = try await factory.make()

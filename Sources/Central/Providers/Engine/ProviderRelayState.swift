@@ -31,6 +31,7 @@ final class ProviderRelayState: Sendable {
         var taskSentUs: Int64 = 0
         var taskSentMs: Int { Int(taskSentUs / 1000) }
         var taskReportedSeconds = 0
+        var taskReportedTokens = 0
         var sentenceMap: [Int: Int] = [:]
         var lastFinalSessionMs = 0
         var lastInterimID: Int?
@@ -41,6 +42,7 @@ final class ProviderRelayState: Sendable {
         var providerAudioUs: Int64 = 0
         var providerAudioMs: Int64 { providerAudioUs / 1000 }
         var reportedSeconds = 0
+        var reportedTokens = 0
     }
 
     private let state = Mutex(State())
@@ -110,6 +112,7 @@ final class ProviderRelayState: Sendable {
             state.lastSentOrdinal = state.nextOrdinalToSend - 1
             state.taskSentUs = 0
             state.taskReportedSeconds = 0
+            state.taskReportedTokens = 0
             state.sentenceMap = [:]
             state.lastInterimID = nil
         }
@@ -143,6 +146,7 @@ final class ProviderRelayState: Sendable {
             let last = state.lastSentOrdinal
             state.unconfirmed.removeAll { $0.ordinal <= last }
             state.reportedSeconds += state.taskReportedSeconds
+            state.reportedTokens += state.taskReportedTokens
             state.nextSentenceID = max(state.nextSentenceID, (state.sentenceMap.values.max() ?? -1) + 1)
             state.openSentenceID = nil
             state.taskStarted = false
@@ -155,6 +159,8 @@ final class ProviderRelayState: Sendable {
         state.withLock { state in
             state.reportedSeconds += state.taskReportedSeconds
             state.taskReportedSeconds = 0
+            state.reportedTokens += state.taskReportedTokens
+            state.taskReportedTokens = 0
             state.openSentenceID = state.lastInterimID
             state.nextSentenceID = max(state.nextSentenceID, (state.sentenceMap.values.max() ?? -1) + 1)
             state.taskStarted = false
@@ -173,6 +179,10 @@ final class ProviderRelayState: Sendable {
             return self.results(from: results)
         case .usage(let seconds):
             recordTaskUsage(seconds: seconds)
+            return []
+        case .tokens(let tokens):
+            // A running total, bounded like the seconds so no response can overflow a sum.
+            state.withLock { $0.taskReportedTokens = max($0.taskReportedTokens, min(max(tokens, 0), 1_000_000_000)) }
             return []
         }
     }

@@ -105,8 +105,8 @@ final class ProviderSessionEngine: SpeechProviderSession {
     }
 
     private static func usage(_ relay: ProviderRelayState) -> ProviderUsage {
-        let (audio, reported) = relay.read { ($0.providerAudioMs, $0.reportedSeconds) }
-        return ProviderUsage(audioMs: audio, reportedSeconds: reported > 0 ? reported : nil)
+        let (audio, reported, tokens) = relay.read { ($0.providerAudioMs, $0.reportedSeconds, $0.reportedTokens) }
+        return ProviderUsage(audioMs: audio, reportedSeconds: reported > 0 ? reported : nil, reportedTokens: tokens > 0 ? tokens : nil)
     }
 
     /// Ends the session: the edge gets our code and our sentence, the log gets the provider's text.

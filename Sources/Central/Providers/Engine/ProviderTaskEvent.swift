@@ -7,4 +7,7 @@ public enum ProviderTaskEvent: Sendable, Equatable {
     case results([ProviderTaskResult])
     /// What the provider says it billed for this task so far, in seconds.
     case usage(seconds: Int)
+    /// What a token-billed provider says it billed for this task so far, in tokens (OpenAI's
+    /// gpt-4o-transcribe and kin report no seconds).
+    case tokens(Int)
 }

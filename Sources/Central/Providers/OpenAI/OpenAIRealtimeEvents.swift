@@ -26,6 +26,8 @@ struct OpenAIRealtimeEvents: Sendable {
     private(set) var started = false
     /// OpenAI's duration-billed seconds for the task so far (token-billed models report none).
     private(set) var reportedSeconds = 0.0
+    /// OpenAI's tokens for the task so far (token-billed models).
+    private(set) var reportedTokens = 0
 
     /// `appendedMs`: audio appended so far, which a commit now covers.
     mutating func step(_ event: OpenAIRealtimeMessages.ServerEvent, appendedMs: Int) -> Step {
@@ -55,6 +57,11 @@ struct OpenAIRealtimeEvents: Sendable {
             if let seconds = event.usage?.seconds, event.usage?.type == "duration", seconds.isFinite, seconds >= 0 {
                 reportedSeconds += seconds
                 events.append(.usage(seconds: Int(reportedSeconds.rounded())))
+            }
+            if event.usage?.type == "tokens" {
+                let tokens = (event.usage?.inputTokens ?? 0) + (event.usage?.outputTokens ?? 0)
+                reportedTokens += min(max(tokens, 0), 100_000_000)
+                events.append(.tokens(reportedTokens))
             }
             events.append(.results([result(entry, final: true)]))
             return .events(events)

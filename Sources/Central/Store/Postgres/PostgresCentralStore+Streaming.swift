@@ -327,6 +327,8 @@ extension PostgresCentralStore {
                         ELSE COALESCE(provider_reported_seconds, 0) + \(usage.reportedSeconds)::BIGINT END,
                     translation_tokens = CASE WHEN \(usage.translationTokens)::BIGINT IS NULL THEN translation_tokens
                         ELSE COALESCE(translation_tokens, 0) + \(usage.translationTokens)::BIGINT END,
+                    provider_reported_tokens = CASE WHEN \(usage.reportedTokens)::BIGINT IS NULL THEN provider_reported_tokens
+                        ELSE COALESCE(provider_reported_tokens, 0) + \(usage.reportedTokens)::BIGINT END,
                     edge_sent_ms = COALESCE(\(usage.edgeSentMs)::BIGINT, edge_sent_ms)
                 WHERE id = \(sessionID)
                 """)

@@ -212,6 +212,7 @@ enum PostgresMigrations {
         Migration(version: 3, name: "v3_reconciliation", statements: [
             "ALTER TABLE stream_sessions ADD COLUMN translation_tokens BIGINT",
             "ALTER TABLE stream_sessions ADD COLUMN edge_sent_ms BIGINT",
+            "ALTER TABLE stream_sessions ADD COLUMN provider_reported_tokens BIGINT",
         ]),
     ]
 

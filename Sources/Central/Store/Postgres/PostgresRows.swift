@@ -101,7 +101,8 @@ enum PostgresRows {
             lastSequence: try row["last_sequence"], endedAt: try row.optionalDate("ended_at"),
             stopReason: try row["stop_reason", as: String?.self].map(ErrorCode.init(rawValue:)),
             owner: try row["owner_instance"], providerAudioMs: try row["provider_audio_ms"],
-            providerReportedSeconds: try row["provider_reported_seconds"], translationTokens: try row["translation_tokens"],
+            providerReportedSeconds: try row["provider_reported_seconds"],
+            providerReportedTokens: try row["provider_reported_tokens"], translationTokens: try row["translation_tokens"],
             edgeSentMs: try row["edge_sent_ms"])
     }
 

@@ -66,12 +66,14 @@ extension SQLiteCentralStore {
                             ELSE COALESCE(provider_reported_seconds, 0) + ? END,
                         translation_tokens = CASE WHEN ? IS NULL THEN translation_tokens
                             ELSE COALESCE(translation_tokens, 0) + ? END,
+                        provider_reported_tokens = CASE WHEN ? IS NULL THEN provider_reported_tokens
+                            ELSE COALESCE(provider_reported_tokens, 0) + ? END,
                         edge_sent_ms = COALESCE(?, edge_sent_ms)
                     WHERE id = ?
                     """,
                 arguments: [
                     usage.audioMs, usage.reportedSeconds, usage.reportedSeconds, usage.translationTokens, usage.translationTokens,
-                    usage.edgeSentMs, sessionID,
+                    usage.reportedTokens, usage.reportedTokens, usage.edgeSentMs, sessionID,
                 ])
         }
     }

@@ -274,6 +274,6 @@ extension SQLiteCentralStore {
             endedAt: (row["ended_at"] as Int64?).map(Milliseconds.date),
             stopReason: (row["stop_reason"] as String?).map(ErrorCode.init(rawValue:)), owner: row["owner_instance"],
             providerAudioMs: row["provider_audio_ms"], providerReportedSeconds: row["provider_reported_seconds"],
-            translationTokens: row["translation_tokens"], edgeSentMs: row["edge_sent_ms"])
+            providerReportedTokens: row["provider_reported_tokens"], translationTokens: row["translation_tokens"], edgeSentMs: row["edge_sent_ms"])
     }
 }

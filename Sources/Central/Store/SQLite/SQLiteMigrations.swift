@@ -216,11 +216,12 @@ enum SQLiteMigrations {
         }
         migrator.registerMigration("v8_reconciliation") { db in
             // Tokens the LLM translation of a session's sentences used (recognition-only
-            // providers), and the edge's own count of what it sent (the third count beside the
-            // bill and the provider's figure).
+            // providers), the edge's own count of what it sent (the third count beside the
+            // bill and the provider's figure), and a token-billed provider's figure.
             try db.execute(sql: """
                 ALTER TABLE stream_sessions ADD COLUMN translation_tokens INTEGER;
                 ALTER TABLE stream_sessions ADD COLUMN edge_sent_ms INTEGER;
+                ALTER TABLE stream_sessions ADD COLUMN provider_reported_tokens INTEGER;
                 """)
         }
         return migrator
