@@ -87,6 +87,16 @@ actor FakeListenConnection {
             return outcome
         }
         for result in results where !(await deliver(result)) { return false }
+        // Deepgram's UtteranceEnd follows an utterance's last final when asked for.
+        if stream.query.utteranceEnd, let last = results.last(where: { $0.isFinal }) {
+            struct UtteranceEnd: Encodable {
+                var type = "UtteranceEnd"
+                var channel = [0, 1]
+                var lastWordEnd: Double
+                enum CodingKeys: String, CodingKey { case type, channel; case lastWordEnd = "last_word_end" }
+            }
+            if !(await send(UtteranceEnd(lastWordEnd: last.start + last.duration))) { return false }
+        }
         return true
     }
 

@@ -12,6 +12,8 @@ struct FakeListenQuery: Sendable, Equatable {
     var sampleRate: Int?
     var interimResults: Bool
     var tag: String?
+    /// `utterance_end_ms`: send `UtteranceEnd` after each utterance (needs interim results).
+    var utteranceEnd: Bool = false
 
     /// The query, or why Deepgram would refuse it.
     static func parse(_ items: [(String, String)]) -> Result<FakeListenQuery, FakeQueryError> {
@@ -40,9 +42,13 @@ struct FakeListenQuery: Sendable, Equatable {
             return .failure(.init("endpointing must be a number of milliseconds or false"))
         }
         if let tag = values["tag"], tag.count > 128 { return .failure(.init("tag is longer than 128 characters")) }
+        if let gap = values["utterance_end_ms"] {
+            guard let ms = Int(gap), ms >= 1_000 else { return .failure(.init("utterance_end_ms must be at least 1000")) }
+            guard values["interim_results"] == "true" else { return .failure(.init("utterance_end_ms requires interim_results=true")) }
+        }
         return .success(FakeListenQuery(
             model: model, language: values["language"], encoding: encoding, sampleRate: sampleRate,
-            interimResults: values["interim_results"] == "true", tag: values["tag"]))
+            interimResults: values["interim_results"] == "true", tag: values["tag"], utteranceEnd: values["utterance_end_ms"] != nil))
     }
 
     /// Splits `a=1&b=2` (percent-decoded).

@@ -75,6 +75,8 @@ import Testing
             #expect(connection["pre_skip"] as? Int == preSkip)
             #expect(connection["end_of_stream"] as? Bool == true)
             #expect(connection["close_stream"] as? Bool == true)
+            // Each UtteranceEnd was answered with Finalize.
+            #expect((connection["finalizes"] as? Int ?? 0) >= 1, "\(connection)")
             #expect(connection["decoded_samples_48k"] as? Int == frames.count * 960)
 
             let (providerMs, reported) = try await DashScopeProviderTests.providerUsage(rig.fixture.store, session: started.sessionID)

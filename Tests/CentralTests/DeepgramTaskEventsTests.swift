@@ -52,7 +52,7 @@ import Testing
         let error = try Self.message(#"{"type":"Error","variant":"INTERNAL-0000","description":"boom","message":"boom"}"#)
         #expect(events.step(error) == .failed(.transient(.providerUnavailable, "Deepgram error: INTERNAL-0000: boom")))
         #expect(events.step(try Self.message(#"{"type":"SpeechStarted","channel":[0],"timestamp":1.0}"#)) == .ignored)
-        #expect(events.step(try Self.message(#"{"type":"UtteranceEnd","channel":[0,1],"last_word_end":2.0}"#)) == .ignored)
+        #expect(events.step(try Self.message(#"{"type":"UtteranceEnd","channel":[0,1],"last_word_end":2.0}"#)) == .turnEnded)
     }
 
     @Test func theURLCarriesTheSessionAsTagAndNoEncodingForOggOpus() {

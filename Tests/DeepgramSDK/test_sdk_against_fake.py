@@ -31,6 +31,7 @@ from deepgram.core.api_error import ApiError
 from deepgram.environment import DeepgramClientEnvironment
 from deepgram.listen.v1.types.listen_v1metadata import ListenV1Metadata
 from deepgram.listen.v1.types.listen_v1results import ListenV1Results
+from deepgram.listen.v1.types.listen_v1utterance_end import ListenV1UtteranceEnd
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 GOOD_KEY = "dg-test-good-key"
@@ -182,11 +183,13 @@ class LiveTranscriptionTests(unittest.TestCase):
 
     def test_ogg_opus_without_encoding(self):
         with Fixtures.fake.client().listen.v1.connect(
-            model="nova-3", language="en", interim_results="true", endpointing="300", smart_format="true", tag="sdk-ogg"
+            model="nova-3", language="en", interim_results="true", endpointing="300", smart_format="true", tag="sdk-ogg",
+            utterance_end_ms="1000",
         ) as socket:
             received = _stream(socket, _chunks(Fixtures.ogg, 1000), keep_alive=True)
         [report] = Fixtures.fake.connections()
         self.assertTranscribed(received, report)
+        self.assertTrue(any(isinstance(m, ListenV1UtteranceEnd) for m in received), "no UtteranceEnd")
         self.assertIsNone(report.get("encoding"))
         self.assertEqual(report["tag"], "sdk-ogg")
         self.assertEqual(report["keep_alives"], 1)

@@ -36,7 +36,8 @@ public struct DeepgramListenWire: ProviderWire {
     func url(for configuration: ProviderSessionConfiguration) -> String {
         let query: [(String, String)] = [
             ("model", settings.model), ("language", configuration.sourceLanguage), ("interim_results", "true"),
-            ("endpointing", String(settings.endpointingMs)), ("smart_format", "true"), ("punctuate", "true"),
+            ("endpointing", String(settings.endpointingMs)), ("utterance_end_ms", "1000"), ("vad_events", "true"),
+            ("smart_format", "true"), ("punctuate", "true"),
             ("tag", configuration.sessionID), ("mip_opt_out", "true"),
         ]
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.~"))

@@ -7,6 +7,7 @@ enum DeepgramWire {
         var type: String
 
         static let keepAlive = Control(type: "KeepAlive")
+        static let finalize = Control(type: "Finalize")
         static let closeStream = Control(type: "CloseStream")
     }
 

@@ -6,7 +6,8 @@ import Protocol
 import Synchronization
 
 /// One Deepgram connection: Ogg Opus pages as binary frames (headers first), `KeepAlive` while
-/// the edge is briefly silent, `CloseStream` at the end, then results until `Metadata`.
+/// the edge is briefly silent, `Finalize` at each turn end (`UtteranceEnd`), `CloseStream` at
+/// the end, then results until `Metadata`.
 final class DeepgramTaskChannel: ProviderTaskChannel {
     let taskID: String
     private let inbound: WebSocketInboundStream
@@ -69,6 +70,9 @@ final class DeepgramTaskChannel: ProviderTaskChannel {
                 return
             case .failed(let failure):
                 throw failure
+            case .turnEnded:
+                // Not after CloseStream: the connection is flushing already.
+                if !closing.withLock({ $0 }) { try? await outbound.write(.text(Self.text(.finalize))) }
             case .ignored:
                 continue
             }

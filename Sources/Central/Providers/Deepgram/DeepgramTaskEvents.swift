@@ -7,6 +7,9 @@ struct DeepgramTaskEvents: Sendable {
         /// `Metadata` after `CloseStream`: these events, then the connection is done.
         case finished([ProviderTaskEvent])
         case failed(ProviderFailure)
+        /// `UtteranceEnd`: the speaker's turn is over; the channel answers with `Finalize`, so
+        /// the turn's last words are final now rather than at the next endpoint.
+        case turnEnded
         case ignored
     }
 
@@ -26,8 +29,10 @@ struct DeepgramTaskEvents: Sendable {
         case "Error":
             let text = [message.variant, message.description ?? message.message].compactMap { $0 }.joined(separator: ": ")
             return .failed(.transient(.providerUnavailable, "Deepgram error: \(text)"))
+        case "UtteranceEnd":
+            return .turnEnded
         default:
-            // SpeechStarted, UtteranceEnd: the engine needs neither.
+            // SpeechStarted: the engine does not need it.
             return .ignored
         }
     }
