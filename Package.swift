@@ -5,6 +5,17 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// What every fake speech provider (a WebSocket server with the shared fake parts) links.
+let fakeSpeechProviderDependencies: [Target.Dependency] = [
+    "Central",
+    "FakeProviders",
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "HummingbirdCore", package: "hummingbird"),
+    .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "speech-edge",
     platforms: [.macOS(.v14)],
@@ -101,6 +112,7 @@ let package = Package(
                 "Central",
                 "COgg",
                 "COpus",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -109,42 +121,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "FakeDashScope",
-            dependencies: [
-                "Central",
-                "FakeProviders",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: fakeSpeechProviderDependencies,
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "FakeDeepgram",
-            dependencies: [
-                "Central",
-                "FakeProviders",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: fakeSpeechProviderDependencies + [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "FakeOpenAIRealtime",
-            dependencies: [
-                "Central",
-                "FakeProviders",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: fakeSpeechProviderDependencies,
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -35,7 +35,7 @@ enum FakeDashScopeServer {
         addControlRoutes(to: router, state: state)
         // Without an upgrade, the endpoint answers with the status a real refusal would carry.
         router.get(RouterPath(path)) { request, _ -> Response in
-            switch state.keys.status(of: bearer(request.headers[.authorization])) {
+            switch state.keys.status(of: FakeCredential.bearer(request.headers[.authorization])) {
             case .unknown, .revoked: return Response(status: .unauthorized)
             case .rateLimited: return Response(status: .tooManyRequests)
             case .valid: return Response(status: .init(code: 426, reasonPhrase: "Upgrade Required"))
@@ -45,14 +45,14 @@ enum FakeDashScopeServer {
         let server = HTTPServerBuilder { responder in
             let channel = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: upgrade) { head, _, _ in
                 guard head.path == path else { return .dontUpgrade }
-                let key = bearer(head.headerFields[.authorization])
+                let key = FakeCredential.bearer(head.headerFields[.authorization])
                 return .upgrade([:]) { inbound, outbound, context in
                     let connection = FakeConnection(options: options, state: state, outbound: outbound, key: key, logger: context.logger)
                     await connection.run(inbound: inbound)
                 }
             }
             // In `task-failed` mode a bad key is let through and refused at run-task instead.
-            return GatedChildChannel(inner: channel, keys: state.keys, credential: bearer, enabled: options.badKeyMode == "upgrade")
+            return GatedChildChannel(inner: channel, keys: state.keys, credential: FakeCredential.bearer, enabled: options.badKeyMode == "upgrade")
         }
         return Application(
             router: router,
@@ -62,40 +62,9 @@ enum FakeDashScopeServer {
             logger: logger)
     }
 
-    @Sendable static func bearer(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1])
-    }
-
     static func addControlRoutes(to router: Router<BasicRequestContext>, state: FakeDashScopeState) {
-        struct KeyBody: Decodable { var key: String }
-        router.post("/control/revoke") { request, context -> HTTPResponse.Status in
-            state.keys.revoke(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/throttle") { request, context -> HTTPResponse.Status in
-            state.keys.throttle(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/restore") { request, context -> HTTPResponse.Status in
-            state.keys.restore(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/inject") { request, context -> HTTPResponse.Status in
-            await state.inject(try await request.decode(as: FakeDashScopeState.Injection.self, context: context))
-            return .noContent
-        }
-        router.post("/control/reset") { _, _ -> HTTPResponse.Status in
-            await state.reset()
-            return .noContent
-        }
-        router.get("/control/tasks") { _, _ -> Response in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(["tasks": await state.allReports()])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
+        FakeControlRoutes.add(
+            to: router, keys: state.keys, injection: FakeDashScopeState.Injection.self, inject: { await state.inject($0) },
+            reset: { await state.reset() }, reportsName: "tasks", reports: { await state.allReports() })
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// for the next tasks, and a report per task.
 actor FakeDashScopeState {
     /// A failure to inject into the next task(s).
-    struct Injection: Codable, Sendable {
+    struct Injection: FakeInjection {
         /// `task-failed`, `disconnect`, `slow`, `auth`, `rate-limit`.
         var failure: String
         /// Audio (ms) into the task at which it strikes; 0 = at run-task.
@@ -30,7 +30,7 @@ actor FakeDashScopeState {
     }
 
     let keys: FakeKeyBook
-    private var injections: [Injection] = []
+    private var injections = FakeInjectionQueue<Injection>()
     private var reports: [FakeTaskReport] = []
     let resultDelayMs: Int
 
@@ -40,21 +40,10 @@ actor FakeDashScopeState {
     }
 
 
-    func inject(_ injection: Injection) { injections.append(injection) }
+    func inject(_ injection: Injection) { injections.push(injection) }
 
     /// The injection for a new task, if any.
-    func takeInjection() -> Injection? {
-        guard !injections.isEmpty else { return nil }
-        var first = injections[0]
-        let remaining = (first.count ?? 1) - 1
-        if remaining > 0 {
-            first.count = remaining
-            injections[0] = first
-        } else {
-            injections.removeFirst()
-        }
-        return first
-    }
+    func takeInjection() -> Injection? { injections.take() }
 
     func record(_ report: FakeTaskReport) {
         if let index = reports.firstIndex(where: { $0.taskID == report.taskID }) {
@@ -67,7 +56,7 @@ actor FakeDashScopeState {
     func allReports() -> [FakeTaskReport] { reports }
 
     func reset() {
-        injections = []
+        injections.removeAll()
         reports = []
     }
 }

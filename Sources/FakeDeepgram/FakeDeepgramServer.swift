@@ -28,7 +28,7 @@ enum FakeDeepgramServer {
         addControlRoutes(to: router, state: state)
         // Without an upgrade the endpoint answers with the status a refused upgrade carries.
         router.get(RouterPath(path)) { request, _ -> Response in
-            switch state.keys.status(of: token(request.headers[.authorization])) {
+            switch state.keys.status(of: FakeCredential.token(request.headers[.authorization])) {
             case .unknown, .revoked: return Response(status: .unauthorized)
             case .rateLimited: return Response(status: .tooManyRequests)
             case .valid: break
@@ -48,7 +48,7 @@ enum FakeDeepgramServer {
                 guard case .success(let query) = FakeListenQuery.parse(FakeListenQuery.items(parts.count > 1 ? String(parts[1]) : "")) else {
                     return .dontUpgrade
                 }
-                let key = token(head.headerFields[.authorization]) ?? ""
+                let key = FakeCredential.token(head.headerFields[.authorization]) ?? ""
                 return .upgrade([:]) { inbound, outbound, _ in
                     let stream = FakeListenStream(query: query, keyHint: String(key.suffix(4)))
                     let connection = FakeListenConnection(
@@ -56,7 +56,7 @@ enum FakeDeepgramServer {
                     await connection.run(inbound: inbound)
                 }
             }
-            return GatedChildChannel(inner: channel, keys: state.keys, credential: token, enabled: true)
+            return GatedChildChannel(inner: channel, keys: state.keys, credential: FakeCredential.token, enabled: true)
         }
         return Application(
             router: router,
@@ -66,41 +66,9 @@ enum FakeDeepgramServer {
             logger: logger)
     }
 
-    /// The key from `Authorization: Token <key>` (Deepgram's scheme for API keys).
-    @Sendable static func token(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "token" else { return nil }
-        return String(parts[1])
-    }
-
     static func addControlRoutes(to router: Router<BasicRequestContext>, state: FakeDeepgramState) {
-        struct KeyBody: Decodable { var key: String }
-        router.post("/control/revoke") { request, context -> HTTPResponse.Status in
-            state.keys.revoke(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/throttle") { request, context -> HTTPResponse.Status in
-            state.keys.throttle(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/restore") { request, context -> HTTPResponse.Status in
-            state.keys.restore(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/inject") { request, context -> HTTPResponse.Status in
-            await state.inject(try await request.decode(as: FakeDeepgramState.Injection.self, context: context))
-            return .noContent
-        }
-        router.post("/control/reset") { _, _ -> HTTPResponse.Status in
-            await state.reset()
-            return .noContent
-        }
-        router.get("/control/connections") { _, _ -> Response in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(["connections": await state.allReports()])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
+        FakeControlRoutes.add(
+            to: router, keys: state.keys, injection: FakeDeepgramState.Injection.self, inject: { await state.inject($0) },
+            reset: { await state.reset() }, reportsName: "connections", reports: { await state.allReports() })
     }
 }

@@ -4,7 +4,7 @@ import FakeProviders
 /// connection.
 actor FakeDeepgramState {
     /// A failure to inject into the next connection(s).
-    struct Injection: Codable, Sendable {
+    struct Injection: FakeInjection {
         /// `error` (an `Error` message, then close 1011), `disconnect` (a close with no
         /// Metadata), `slow` (each result delayed).
         var failure: String
@@ -23,27 +23,16 @@ actor FakeDeepgramState {
     }
 
     let keys: FakeKeyBook
-    private var injections: [Injection] = []
+    private var injections = FakeInjectionQueue<Injection>()
     private var reports: [FakeListenReport] = []
 
     init(validKeys: Set<String>) {
         keys = FakeKeyBook(valid: validKeys)
     }
 
-    func inject(_ injection: Injection) { injections.append(injection) }
+    func inject(_ injection: Injection) { injections.push(injection) }
 
-    func takeInjection() -> Injection? {
-        guard !injections.isEmpty else { return nil }
-        var first = injections[0]
-        let remaining = (first.count ?? 1) - 1
-        if remaining > 0 {
-            first.count = remaining
-            injections[0] = first
-        } else {
-            injections.removeFirst()
-        }
-        return first
-    }
+    func takeInjection() -> Injection? { injections.take() }
 
     func record(_ report: FakeListenReport) {
         if let index = reports.firstIndex(where: { $0.requestID == report.requestID }) {
@@ -56,7 +45,7 @@ actor FakeDeepgramState {
     func allReports() -> [FakeListenReport] { reports }
 
     func reset() {
-        injections = []
+        injections.removeAll()
         reports = []
     }
 }

@@ -23,12 +23,12 @@ enum FakeLLMServer {
         let state = FakeLLMState(validKeys: options.keys)
         let router = Router()
         router.get("/v1/models") { request, _ -> Response in
-            if let refusal = refusal(state.keys.status(of: bearer(request.headers[.authorization]))) { return refusal }
+            if let refusal = refusal(state.keys.status(of: FakeCredential.bearer(request.headers[.authorization]))) { return refusal }
             let list: [String: Any] = ["object": "list", "data": models.map { ["id": $0, "object": "model", "created": 1_700_000_000, "owned_by": "fake"] }]
             return json(200, list)
         }
         router.post("/v1/chat/completions") { request, context -> Response in
-            let key = bearer(request.headers[.authorization])
+            let key = FakeCredential.bearer(request.headers[.authorization])
             let body = try await request.body.collect(upTo: 1 << 20)
             let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
             let messages = object?["messages"] as? [[String: Any]] ?? []
@@ -129,40 +129,9 @@ enum FakeLLMServer {
             status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func bearer(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1])
-    }
-
     static func addControlRoutes(to router: Router<BasicRequestContext>, state: FakeLLMState) {
-        struct KeyBody: Decodable { var key: String }
-        router.post("/control/revoke") { request, context -> HTTPResponse.Status in
-            state.keys.revoke(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/throttle") { request, context -> HTTPResponse.Status in
-            state.keys.throttle(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/restore") { request, context -> HTTPResponse.Status in
-            state.keys.restore(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/inject") { request, context -> HTTPResponse.Status in
-            await state.inject(try await request.decode(as: FakeLLMState.Injection.self, context: context))
-            return .noContent
-        }
-        router.post("/control/reset") { _, _ -> HTTPResponse.Status in
-            await state.reset()
-            return .noContent
-        }
-        router.get("/control/requests") { _, _ -> Response in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(["requests": await state.allRequests()])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
+        FakeControlRoutes.add(
+            to: router, keys: state.keys, injection: FakeLLMState.Injection.self, inject: { await state.inject($0) },
+            reset: { await state.reset() }, reportsName: "requests", reports: { await state.allRequests() })
     }
 }

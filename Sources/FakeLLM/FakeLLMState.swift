@@ -2,7 +2,7 @@ import FakeProviders
 
 /// The fake upstream's knobs and memory.
 actor FakeLLMState {
-    struct Injection: Codable, Sendable {
+    struct Injection: FakeInjection {
         /// `500`, `429`, `401` (answered with that status), `slow` (answers after `delay_ms`).
         var failure: String
         var delayMs: Int?
@@ -33,34 +33,23 @@ actor FakeLLMState {
     }
 
     let keys: FakeKeyBook
-    private var injections: [Injection] = []
+    private var injections = FakeInjectionQueue<Injection>()
     private var requests: [RequestReport] = []
 
     init(validKeys: Set<String>) {
         keys = FakeKeyBook(valid: validKeys)
     }
 
-    func inject(_ injection: Injection) { injections.append(injection) }
+    func inject(_ injection: Injection) { injections.push(injection) }
 
-    func takeInjection() -> Injection? {
-        guard !injections.isEmpty else { return nil }
-        var first = injections[0]
-        let remaining = (first.count ?? 1) - 1
-        if remaining > 0 {
-            first.count = remaining
-            injections[0] = first
-        } else {
-            injections.removeFirst()
-        }
-        return first
-    }
+    func takeInjection() -> Injection? { injections.take() }
 
     func record(_ report: RequestReport) { requests.append(report) }
 
     func allRequests() -> [RequestReport] { requests }
 
     func reset() {
-        injections = []
+        injections.removeAll()
         requests = []
     }
 }

@@ -26,7 +26,7 @@ enum FakeOpenAIRealtimeServer {
         let router = Router()
         addControlRoutes(to: router, state: state)
         router.get(RouterPath(path)) { request, _ -> Response in
-            switch state.keys.status(of: bearer(request.headers[.authorization])) {
+            switch state.keys.status(of: FakeCredential.bearer(request.headers[.authorization])) {
             case .unknown, .revoked: return Response(status: .unauthorized)
             case .rateLimited: return Response(status: .tooManyRequests)
             case .valid: break
@@ -43,7 +43,7 @@ enum FakeOpenAIRealtimeServer {
                 let query = uri.queryParameters
                 // Neither a transcription intent nor a model: OpenAI refuses the upgrade (400).
                 guard query["intent"] == "transcription" || query["model"] != nil else { return .dontUpgrade }
-                let key = bearer(head.headerFields[.authorization]) ?? ""
+                let key = FakeCredential.bearer(head.headerFields[.authorization]) ?? ""
                 let conversation = query["model"] != nil
                 return .upgrade([:]) { inbound, outbound, _ in
                     let session = FakeRealtimeSession(
@@ -51,7 +51,7 @@ enum FakeOpenAIRealtimeServer {
                     await session.run(inbound: inbound)
                 }
             }
-            return GatedChildChannel(inner: channel, keys: state.keys, credential: bearer, enabled: true)
+            return GatedChildChannel(inner: channel, keys: state.keys, credential: FakeCredential.bearer, enabled: true)
         }
         return Application(
             router: router,
@@ -61,40 +61,9 @@ enum FakeOpenAIRealtimeServer {
             logger: logger)
     }
 
-    @Sendable static func bearer(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1])
-    }
-
     static func addControlRoutes(to router: Router<BasicRequestContext>, state: FakeRealtimeState) {
-        struct KeyBody: Decodable { var key: String }
-        router.post("/control/revoke") { request, context -> HTTPResponse.Status in
-            state.keys.revoke(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/throttle") { request, context -> HTTPResponse.Status in
-            state.keys.throttle(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/restore") { request, context -> HTTPResponse.Status in
-            state.keys.restore(try await request.decode(as: KeyBody.self, context: context).key)
-            return .noContent
-        }
-        router.post("/control/inject") { request, context -> HTTPResponse.Status in
-            await state.inject(try await request.decode(as: FakeRealtimeState.Injection.self, context: context))
-            return .noContent
-        }
-        router.post("/control/reset") { _, _ -> HTTPResponse.Status in
-            await state.reset()
-            return .noContent
-        }
-        router.get("/control/sessions") { _, _ -> Response in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(["sessions": await state.allReports()])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
+        FakeControlRoutes.add(
+            to: router, keys: state.keys, injection: FakeRealtimeState.Injection.self, inject: { await state.inject($0) },
+            reset: { await state.reset() }, reportsName: "sessions", reports: { await state.allReports() })
     }
 }

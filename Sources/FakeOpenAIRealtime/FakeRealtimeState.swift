@@ -3,7 +3,7 @@ import FakeProviders
 /// The fake's knobs and memory: keys, failures queued for the next sessions, a report per session.
 actor FakeRealtimeState {
     /// A failure to inject into the next session(s).
-    struct Injection: Codable, Sendable {
+    struct Injection: FakeInjection {
         /// `server-error` (an `error` event of type server_error, then close), `session-expired`
         /// (OpenAI's 60-minute limit, early), `disconnect` (a close with nothing said).
         var failure: String
@@ -19,27 +19,16 @@ actor FakeRealtimeState {
     }
 
     let keys: FakeKeyBook
-    private var injections: [Injection] = []
+    private var injections = FakeInjectionQueue<Injection>()
     private var reports: [FakeRealtimeReport] = []
 
     init(validKeys: Set<String>) {
         keys = FakeKeyBook(valid: validKeys)
     }
 
-    func inject(_ injection: Injection) { injections.append(injection) }
+    func inject(_ injection: Injection) { injections.push(injection) }
 
-    func takeInjection() -> Injection? {
-        guard !injections.isEmpty else { return nil }
-        var first = injections[0]
-        let remaining = (first.count ?? 1) - 1
-        if remaining > 0 {
-            first.count = remaining
-            injections[0] = first
-        } else {
-            injections.removeFirst()
-        }
-        return first
-    }
+    func takeInjection() -> Injection? { injections.take() }
 
     func record(_ report: FakeRealtimeReport) {
         if let index = reports.firstIndex(where: { $0.sessionID == report.sessionID }) {
@@ -52,7 +41,7 @@ actor FakeRealtimeState {
     func allReports() -> [FakeRealtimeReport] { reports }
 
     func reset() {
-        injections = []
+        injections.removeAll()
         reports = []
     }
 }
