@@ -12,32 +12,21 @@ import Testing
     static let goodKey = "dg-good-0123456789abcdef"
     static let secondKey = "dg-second-fedcba9876543210"
 
-    struct Rig {
-        let fixture: CentralFixture
-        let fake: FakeProviderProcess
-        let vault: ProviderKeyVault
-        let provider: DeepgramSpeechProvider
-        let logs: LogRecorder
-    }
+    typealias Rig = FakeProviderRig<DeepgramSpeechProvider>
 
     static func rig(
         keys: [String] = [goodKey], fakeArguments: [String] = [], adjust: (inout DeepgramSettings) -> Void = { _ in }
     ) async throws -> Rig {
-        let fixture = try CentralFixture(realTime: true)
-        let fake = try FakeProviderProcess("fake-deepgram", keys: [goodKey, secondKey], extraArguments: fakeArguments)
-        let logs = LogRecorder()
-        let logger = logs.logger(label: "central")
-        let vault = ProviderKeyVault(
-            store: fixture.store, cipher: try ProviderKeyCipher(masterKey: DashScopeProviderTests.masterKey), clock: SystemWallClock(),
-            logger: logger)
-        try await vault.importKeys(keys, provider: DeepgramSpeechProvider.name, source: .environment)
-        var settings = DeepgramSettings()
-        settings.url = fake.url
-        settings.finishTimeout = .seconds(5)
-        adjust(&settings)
-        return Rig(
-            fixture: fixture, fake: fake, vault: vault, provider: DeepgramSpeechProvider(settings: settings, keys: vault, logger: logger),
-            logs: logs)
+        try await Rig.start(
+            "fake-deepgram", providerName: DeepgramSpeechProvider.name, keys: keys, fakeKeys: [goodKey, secondKey],
+            fakeArguments: fakeArguments
+        ) { url, vault, logger in
+            var settings = DeepgramSettings()
+            settings.url = url
+            settings.finishTimeout = .seconds(5)
+            adjust(&settings)
+            return DeepgramSpeechProvider(settings: settings, keys: vault, logger: logger)
+        }
     }
 
     @Test func transcribesSpeechBillsWhatWasSentAndRecordsDeepgramsDuration() async throws {

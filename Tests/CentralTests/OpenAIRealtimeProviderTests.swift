@@ -12,30 +12,18 @@ import Testing
     static let goodKey = "sk-openai-good-0123456789"
     static let secondKey = "sk-openai-second-987654321"
 
-    struct Rig {
-        let fixture: CentralFixture
-        let fake: FakeProviderProcess
-        let vault: ProviderKeyVault
-        let provider: OpenAIRealtimeSpeechProvider
-        let logs: LogRecorder
-    }
+    typealias Rig = FakeProviderRig<OpenAIRealtimeSpeechProvider>
 
     static func rig(keys: [String] = [goodKey], adjust: (inout OpenAIRealtimeSettings) -> Void = { _ in }) async throws -> Rig {
-        let fixture = try CentralFixture(realTime: true)
-        let fake = try FakeProviderProcess("fake-openai-realtime", keys: [goodKey, secondKey])
-        let logs = LogRecorder()
-        let logger = logs.logger(label: "central")
-        let vault = ProviderKeyVault(
-            store: fixture.store, cipher: try ProviderKeyCipher(masterKey: DashScopeProviderTests.masterKey), clock: SystemWallClock(),
-            logger: logger)
-        try await vault.importKeys(keys, provider: OpenAIRealtimeSpeechProvider.name, source: .environment)
-        var settings = OpenAIRealtimeSettings()
-        settings.url = String(fake.url.prefix { $0 != "?" })
-        settings.finishTimeout = .seconds(5)
-        adjust(&settings)
-        return Rig(
-            fixture: fixture, fake: fake, vault: vault,
-            provider: OpenAIRealtimeSpeechProvider(settings: settings, keys: vault, logger: logger), logs: logs)
+        try await Rig.start(
+            "fake-openai-realtime", providerName: OpenAIRealtimeSpeechProvider.name, keys: keys, fakeKeys: [goodKey, secondKey]
+        ) { url, vault, logger in
+            var settings = OpenAIRealtimeSettings()
+            settings.url = url
+            settings.finishTimeout = .seconds(5)
+            adjust(&settings)
+            return OpenAIRealtimeSpeechProvider(settings: settings, keys: vault, logger: logger)
+        }
     }
 
     @Test(arguments: [("gpt-4o-transcribe", "server_vad"), ("gpt-live-transcribe", "none")])

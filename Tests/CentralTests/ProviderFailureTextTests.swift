@@ -45,3 +45,16 @@ import Testing
         #expect(sentences.allSatisfy { $0.hasSuffix(".") && !$0.contains("DashScope") })
     }
 }
+
+/// Whatever a provider's reply says goes into a log line and a key's last error made safe, for
+/// every adapter at once.
+@Suite(.bounded) struct ProviderFailureMessageTests {
+    @Test func controlCharactersCannotForgeALogLineAndTheTextIsBounded() {
+        let forged = ProviderFailure.fatal(.providerFailed, "bad\nlevel=info msg=\"key accepted\"\r\u{1B}[31m\u{202E}x")
+        #expect(!forged.message.unicodeScalars.contains { ["\n", "\r", "\u{1B}", "\u{202E}"].contains($0) })
+        #expect(forged.message.hasPrefix("bad\u{FFFD}level=info"))
+        let long = ProviderFailure.transient(.providerUnavailable, String(repeating: "a", count: 100_000))
+        #expect(long.message.count == ProviderFailure.maximumMessageLength)
+        #expect(long.keyOutcome == .failed(long.message))
+    }
+}

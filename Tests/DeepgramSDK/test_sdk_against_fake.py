@@ -133,7 +133,7 @@ def _chunks(data, size):
     return [data[i:i + size] for i in range(0, len(data), size)]
 
 
-def _stream(socket, chunks, *, keep_alive=False, finalize=False):
+def _stream(socket, chunks, *, keep_alive=False, finalize_at=None):
     """Sends the chunks from a thread (as an application would), then CloseStream; returns
     every message the SDK parsed, in order."""
     received = []
@@ -145,7 +145,7 @@ def _stream(socket, chunks, *, keep_alive=False, finalize=False):
                 socket.send_media(chunk)
                 if keep_alive and index == len(chunks) // 2:
                     socket.send_keep_alive()
-                if finalize and index == len(chunks) // 2:
+                if index == finalize_at:
                     socket.send_finalize()
                 time.sleep(0.002)
             socket.send_close_stream()
@@ -200,12 +200,14 @@ class LiveTranscriptionTests(unittest.TestCase):
         with Fixtures.fake.client().listen.v1.connect(
             model="nova-3", language="en", interim_results="true", encoding="linear16", sample_rate="16000"
         ) as socket:
-            received = _stream(socket, _chunks(Fixtures.pcm, 3200), finalize=True)
+            # 100 ms chunks: chunk 15 is 1.5 s in, in the middle of the first sentence.
+            received = _stream(socket, _chunks(Fixtures.pcm, 3200), finalize_at=15)
         [report] = Fixtures.fake.connections()
         self.assertEqual(report["finalizes"], 1)
         self.assertEqual(report["encoding"], "linear16")
         results = [m for m in received if isinstance(m, ListenV1Results)]
-        self.assertTrue(any(r.from_finalize for r in results) or report["final_results"] >= 2)
+        # Finalize ended the sentence under way: its final says so.
+        self.assertTrue(any(r.is_final and r.from_finalize for r in results), [(r.is_final, r.from_finalize) for r in results])
         self.assertEqual(report["errors"], [])
 
     def test_a_bad_key_is_refused_at_the_upgrade(self):

@@ -61,18 +61,15 @@ public struct HTTPLicenseAdministration: LicenseAdministration {
     }
 
     public func usage(_ query: UsageQuery) async throws -> UsageReport {
-        var items: [(String, String)] = []
-        if let from = query.from { items.append(("from", from)) }
-        if let to = query.to { items.append(("to", to)) }
-        if let licenseID = query.licenseID { items.append(("license_id", licenseID)) }
-        return try await send(.GET, "/v1/admin/usage", query: items)
+        try await send(.GET, "/v1/admin/usage", query: Self.items(query))
+    }
+
+    static func items(_ query: UsageQuery) -> [(String, String)] {
+        [("from", query.from), ("to", query.to), ("license_id", query.licenseID)].compactMap { name, value in value.map { (name, $0) } }
     }
 
     public func sessionAccounts(_ query: UsageQuery, thresholdMs: Int64, flaggedOnly: Bool) async throws -> SessionAccountReport {
-        var items: [(String, String)] = [("threshold_ms", String(thresholdMs))]
-        if let from = query.from { items.append(("from", from)) }
-        if let to = query.to { items.append(("to", to)) }
-        if let licenseID = query.licenseID { items.append(("license_id", licenseID)) }
+        var items = Self.items(query) + [("threshold_ms", String(thresholdMs))]
         if flaggedOnly { items.append(("flagged", "true")) }
         return try await send(.GET, "/v1/admin/usage/sessions", query: items)
     }

@@ -123,48 +123,41 @@ struct AdminController {
     @Sendable func usage(_ request: Request, context: CentralRequestContext) async throws -> Response {
         let query = QueryReader(request.uri.queryParameters)
         try query.allowOnly(["day", "from", "to", "license_id", "format"])
+        let report = try await administration(request, context).usage(try Self.usageQuery(query))
+        return try Self.report(report, csv: report.csv, named: "usage.csv", format: query)
+    }
+
+    /// `day`, or `from`/`to` (UTC days), and `license_id`: the range both usage reports take.
+    static func usageQuery(_ query: QueryReader) throws -> UsageQuery {
         let day = try query.value("day") { UTCDay($0)?.description }
         let from = try query.value("from") { UTCDay($0)?.description }
         let to = try query.value("to") { UTCDay($0)?.description }
         if day != nil && (from != nil || to != nil) {
             throw RequestValidationError(.invalidQuery, field: "day", "Give either 'day' or 'from'/'to', not both.")
         }
+        return UsageQuery(from: day ?? from, to: day ?? to, licenseID: query.string("license_id"))
+    }
+
+    /// A report as JSON, or as a CSV download with `format=csv`.
+    static func report(_ report: some Encodable, csv: @autoclosure () -> String, named file: String, format query: QueryReader) throws -> Response {
         let format = try query.value("format") { ["json", "csv"].contains($0) ? $0 : nil } ?? "json"
-        let report = try await administration(request, context).usage(
-            UsageQuery(from: day ?? from, to: day ?? to, licenseID: query.string("license_id")))
-        if format == "csv" {
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"usage.csv\""],
-                body: .init(byteBuffer: ByteBuffer(string: report.csv)))
-        }
-        return try jsonResponse(report)
+        guard format == "csv" else { return try jsonResponse(report) }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file)\""],
+            body: .init(byteBuffer: ByteBuffer(string: csv())))
     }
 
     /// `GET /v1/admin/usage/sessions`: the three counts per session (docs/api.md).
     @Sendable func sessionAccounts(_ request: Request, context: CentralRequestContext) async throws -> Response {
         let query = QueryReader(request.uri.queryParameters)
         try query.allowOnly(["day", "from", "to", "license_id", "format", "flagged", "threshold_ms"])
-        let day = try query.value("day") { UTCDay($0)?.description }
-        let from = try query.value("from") { UTCDay($0)?.description }
-        let to = try query.value("to") { UTCDay($0)?.description }
-        if day != nil && (from != nil || to != nil) {
-            throw RequestValidationError(.invalidQuery, field: "day", "Give either 'day' or 'from'/'to', not both.")
-        }
-        let format = try query.value("format") { ["json", "csv"].contains($0) ? $0 : nil } ?? "json"
         let flagged = try query.value("flagged") { ["true": true, "false": false][$0] } ?? false
         let threshold = try query.value("threshold_ms") { Int64($0).flatMap { (0...3_600_000).contains($0) ? $0 : nil } }
             ?? SessionAccountReport.defaultThresholdMs
         let report = try await administration(request, context).sessionAccounts(
-            UsageQuery(from: day ?? from, to: day ?? to, licenseID: query.string("license_id")), thresholdMs: threshold,
-            flaggedOnly: flagged)
-        if format == "csv" {
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"sessions.csv\""],
-                body: .init(byteBuffer: ByteBuffer(string: report.csv)))
-        }
-        return try jsonResponse(report)
+            try Self.usageQuery(query), thresholdMs: threshold, flaggedOnly: flagged)
+        return try Self.report(report, csv: report.csv, named: "sessions.csv", format: query)
     }
 
     struct AuditBody: Encodable {

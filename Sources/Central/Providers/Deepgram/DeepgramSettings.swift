@@ -50,37 +50,14 @@ extension DeepgramSettings {
     /// `DEEPGRAM_URL`, `DEEPGRAM_MODEL`, `DEEPGRAM_LANGUAGES`, `DEEPGRAM_ENDPOINTING_MS`.
     mutating func read(_ environment: [String: String]) throws {
         typealias ConfigurationError = CentralConfiguration.ConfigurationError
-        if let url = environment["DEEPGRAM_URL"], !url.isEmpty {
-            guard url.hasPrefix("wss://") || url.hasPrefix("ws://"), !url.contains("?") else {
-                throw ConfigurationError.invalid(name: "DEEPGRAM_URL", value: url, expected: "a wss:// (or ws://) URL without a query")
-            }
-            self.url = url
-        }
-        if let model = environment["DEEPGRAM_MODEL"], !model.isEmpty {
-            guard Self.isToken(model) else {
-                throw ConfigurationError.invalid(name: "DEEPGRAM_MODEL", value: model, expected: "a model name such as nova-3")
-            }
-            self.model = model
-        }
-        if let list = environment["DEEPGRAM_LANGUAGES"], !list.isEmpty {
-            let codes = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard !codes.isEmpty, codes.allSatisfy(Self.isToken) else {
-                throw ConfigurationError.invalid(
-                    name: "DEEPGRAM_LANGUAGES", value: list, expected: "comma-separated language codes such as en,es,de")
-            }
-            languages = codes
-        }
+        url = try ProviderSettingValue.webSocketURL(environment, "DEEPGRAM_URL") ?? url
+        model = try ProviderSettingValue.token(environment, "DEEPGRAM_MODEL", example: "nova-3") ?? model
+        languages = try ProviderSettingValue.codes(environment, "DEEPGRAM_LANGUAGES", example: "en,es,de") ?? languages
         if let text = environment["DEEPGRAM_ENDPOINTING_MS"] {
             guard let value = Int(text), (10...10_000).contains(value) else {
                 throw ConfigurationError.invalid(name: "DEEPGRAM_ENDPOINTING_MS", value: text, expected: "milliseconds from 10 to 10000")
             }
             endpointingMs = value
         }
-    }
-
-    /// Letters, digits, `-`, `_` and `.`: what goes into the query unescaped.
-    static func isToken(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 64
-            && text.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "-_.".unicodeScalars.contains($0) }
     }
 }

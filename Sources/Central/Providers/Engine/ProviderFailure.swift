@@ -19,18 +19,28 @@ public enum ProviderFailure: Error, Equatable, Sendable {
         }
     }
 
-    /// The provider's (or central's) account, for the log only: never sent to an edge.
+    /// The provider's (or central's) account, for the log and the key's last error only: never
+    /// sent to an edge. It comes from the provider's reply, so it is made safe for a log line
+    /// here, once for every adapter: control characters (a line break would forge a log line)
+    /// become U+FFFD, and it is cut at 500 characters.
     public var message: String {
-        switch self {
+        let text = switch self {
         case .authFailed(let text), .rateLimited(let text), .transient(_, let text), .fatal(_, let text): text
         }
+        var safe = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars.prefix(2_000) {
+            safe.append(TextKind.line.allows(scalar) ? scalar : "\u{FFFD}")
+        }
+        return String(String(safe).prefix(Self.maximumMessageLength))
     }
+
+    static let maximumMessageLength = 500
 
     var keyOutcome: ProviderKeyOutcome {
         switch self {
-        case .authFailed(let text): .authFailed(text)
-        case .rateLimited(let text): .rateLimited(text)
-        case .transient(_, let text), .fatal(_, let text): .failed(text)
+        case .authFailed: .authFailed(message)
+        case .rateLimited: .rateLimited(message)
+        case .transient, .fatal: .failed(message)
         }
     }
 }

@@ -51,30 +51,14 @@ extension OpenAIRealtimeSettings {
     /// `OPENAI_REALTIME_URL`, `OPENAI_TRANSCRIBE_MODEL`, `OPENAI_TURN_DETECTION`, `OPENAI_LANGUAGES`.
     mutating func read(_ environment: [String: String]) throws {
         typealias ConfigurationError = CentralConfiguration.ConfigurationError
-        if let url = environment["OPENAI_REALTIME_URL"], !url.isEmpty {
-            guard url.hasPrefix("wss://") || url.hasPrefix("ws://"), !url.contains("?") else {
-                throw ConfigurationError.invalid(name: "OPENAI_REALTIME_URL", value: url, expected: "a wss:// (or ws://) URL without a query")
-            }
-            self.url = url
-        }
-        if let model = environment["OPENAI_TRANSCRIBE_MODEL"], !model.isEmpty {
-            guard DeepgramSettings.isToken(model) else {
-                throw ConfigurationError.invalid(name: "OPENAI_TRANSCRIBE_MODEL", value: model, expected: "a model name such as gpt-4o-transcribe")
-            }
-            self.model = model
-        }
+        url = try ProviderSettingValue.webSocketURL(environment, "OPENAI_REALTIME_URL") ?? url
+        model = try ProviderSettingValue.token(environment, "OPENAI_TRANSCRIBE_MODEL", example: "gpt-4o-transcribe") ?? model
         if let mode = environment["OPENAI_TURN_DETECTION"], !mode.isEmpty {
             guard ["server_vad", "none"].contains(mode) else {
                 throw ConfigurationError.invalid(name: "OPENAI_TURN_DETECTION", value: mode, expected: "server_vad or none")
             }
             serverVAD = mode == "server_vad"
         }
-        if let list = environment["OPENAI_LANGUAGES"], !list.isEmpty {
-            let codes = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard !codes.isEmpty, codes.allSatisfy(DeepgramSettings.isToken) else {
-                throw ConfigurationError.invalid(name: "OPENAI_LANGUAGES", value: list, expected: "comma-separated language codes such as en,zh")
-            }
-            languages = codes
-        }
+        languages = try ProviderSettingValue.codes(environment, "OPENAI_LANGUAGES", example: "en,zh") ?? languages
     }
 }

@@ -64,7 +64,9 @@ public struct ChatCompletionsTranslator: Sendable {
 
     /// The translation, or nil when the time bound passed or no key could get one.
     public func translate(_ text: String, from source: String, to target: String) async -> Translation? {
-        guard let base = settings.baseURL else { return nil }
+        guard let base = settings.baseURL,
+              let body = try? JSONEncoder().encode(Self.body(model: settings.model, text: text, source: source, target: target))
+        else { return nil }
         let deadline = ContinuousClock.now + settings.timeout
         var tried = 0
         while tried < 4, ContinuousClock.now < deadline, let key = await keys.checkout(provider: TranslationSettings.keyProvider) {
@@ -73,12 +75,10 @@ public struct ChatCompletionsTranslator: Sendable {
             request.method = .POST
             request.headers.add(name: "Authorization", value: "Bearer \(key.secret)")
             request.headers.add(name: "Content-Type", value: "application/json")
-            guard let body = try? JSONEncoder().encode(Self.body(model: settings.model, text: text, source: source, target: target)) else {
-                return nil
-            }
             request.body = .bytes(ByteBuffer(bytes: body))
-            let remaining = deadline - ContinuousClock.now
-            let timeout = TimeAmount.milliseconds(max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+            // What is left of the sentence's bound, for this attempt.
+            let remaining = (deadline - ContinuousClock.now).components
+            let timeout = TimeAmount.nanoseconds(max(1_000_000, remaining.seconds * 1_000_000_000 + remaining.attoseconds / 1_000_000_000))
             do {
                 let response = try await HTTPClient.shared.execute(request, timeout: timeout)
                 let data = try await response.body.collect(upTo: 1 << 20)

@@ -32,19 +32,8 @@ public struct TranslationSettings: Sendable {
             }
             baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
-        if let model = environment["TRANSLATION_MODEL"], !model.isEmpty {
-            guard DeepgramSettings.isToken(model) else {
-                throw ConfigurationError.invalid(name: "TRANSLATION_MODEL", value: model, expected: "a model name such as deepseek-chat")
-            }
-            self.model = model
-        }
-        if let list = environment["TRANSLATION_TARGETS"], !list.isEmpty {
-            let codes = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard !codes.isEmpty, codes.allSatisfy(DeepgramSettings.isToken) else {
-                throw ConfigurationError.invalid(name: "TRANSLATION_TARGETS", value: list, expected: "comma-separated language codes such as en,zh")
-            }
-            targets = codes
-        }
+        model = try ProviderSettingValue.token(environment, "TRANSLATION_MODEL", example: "deepseek-chat") ?? model
+        targets = try ProviderSettingValue.codes(environment, "TRANSLATION_TARGETS", example: "en,zh") ?? targets
         if let text = environment["TRANSLATION_TIMEOUT_SECONDS"] {
             timeout = .milliseconds(Int(try CentralConfiguration.parseSeconds(text, name: "TRANSLATION_TIMEOUT_SECONDS") * 1000))
         }
