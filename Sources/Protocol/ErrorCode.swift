@@ -70,4 +70,14 @@ extension ErrorCode {
     public static let invalidTransition = ErrorCode("invalid_transition")
     public static let internalError = ErrorCode("internal_error")
     public static let unavailable = ErrorCode("unavailable")
+
+    // The chat proxy (`/v1/chat/completions`, docs/api.md), answered in OpenAI's error shape.
+    public static let chatNotEnabled = ErrorCode("chat_not_enabled")
+    public static let modelNotAllowed = ErrorCode("model_not_allowed")
+    public static let chatRateLimited = ErrorCode("chat_rate_limited")
+    public static let chatDailyRequestsExhausted = ErrorCode("chat_daily_requests_exhausted")
+    public static let chatDailyTokensExhausted = ErrorCode("chat_daily_tokens_exhausted")
+    public static let chatTokensExhausted = ErrorCode("chat_tokens_exhausted")
+    public static let upstreamUnavailable = ErrorCode("upstream_unavailable")
+    public static let upstreamTimeout = ErrorCode("upstream_timeout")
 }

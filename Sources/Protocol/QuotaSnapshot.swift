@@ -23,6 +23,9 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
     /// `license_expired`), so `status: active` with nothing left is not mistaken for usable.
     /// Nil when it can; absent from older centrals.
     public var blockedBy: ErrorCode?
+    /// The license's chat allowance (the OpenAI-compatible chat proxy); nil when it has no chat
+    /// quotas, and absent from older centrals.
+    public var chat: ChatQuotaSnapshot?
 
     /// Whether a new session could stream now, concurrency and device limits aside.
     public var canStream: Bool { blockedBy == nil }
@@ -32,7 +35,7 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
         secondsUsed: Double, secondsLimit: Double, secondsRemaining: Double,
         sessionsUsed: Int, sessionsLimit: Int?, sessionsRemaining: Int?,
         dailyLimitSeconds: Double?, dailyRemainingSeconds: Double?,
-        concurrentInUse: Int, concurrentLimit: Int, blockedBy: ErrorCode? = nil
+        concurrentInUse: Int, concurrentLimit: Int, blockedBy: ErrorCode? = nil, chat: ChatQuotaSnapshot? = nil
     ) {
         self.status = status
         self.startsAt = startsAt
@@ -48,6 +51,7 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
         self.concurrentInUse = concurrentInUse
         self.concurrentLimit = concurrentLimit
         self.blockedBy = blockedBy
+        self.chat = chat
     }
 
     enum CodingKeys: String, CodingKey {
@@ -66,6 +70,7 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
         case concurrentLimit = "concurrent_limit"
         case blockedBy = "blocked_by"
         case canStream = "can_stream"
+        case chat
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,6 +89,7 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
         concurrentInUse = try container.decode(Int.self, forKey: .concurrentInUse)
         concurrentLimit = try container.decode(Int.self, forKey: .concurrentLimit)
         blockedBy = try container.decodeIfPresent(ErrorCode.self, forKey: .blockedBy)
+        chat = try container.decodeIfPresent(ChatQuotaSnapshot.self, forKey: .chat)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -103,5 +109,6 @@ public struct QuotaSnapshot: Codable, Sendable, Equatable {
         try container.encode(concurrentLimit, forKey: .concurrentLimit)
         try container.encode(canStream, forKey: .canStream)
         try container.encodeIfPresent(blockedBy, forKey: .blockedBy)
+        try container.encodeIfPresent(chat, forKey: .chat)
     }
 }

@@ -100,6 +100,7 @@ public struct HTTPLicenseAdministration: LicenseAdministration {
         object["session_limit"] = plan.sessionLimit.map { .number(Double($0)) }
         object["daily_minutes"] = plan.dailyMinutes.map(JSONValue.number)
         object["provider"] = plan.provider.map(JSONValue.string)
+        object["chat"] = plan.chat?.json
         return try await send(.PUT, "/v1/admin/plans/\(escape(plan.name))", body: .object(object))
     }
 

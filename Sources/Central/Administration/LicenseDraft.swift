@@ -19,6 +19,8 @@ public struct LicenseDraft: Sendable, Equatable {
     public var expiryFromFirstUse: Bool?
     /// The speech provider; absent: the plan's.
     public var provider: String?
+    /// The chat allowance; absent: the plan's.
+    public var chat: ChatQuota?
 
     public init(plan: String = "trial-basic", customerName: String) {
         self.plan = plan
@@ -27,7 +29,7 @@ public struct LicenseDraft: Sendable, Equatable {
 
     static let fields: Set<String> = [
         "plan", "customer_name", "customer_email", "days", "minutes", "sessions", "concurrent", "devices",
-        "daily_minutes", "ip_allowlist", "notes", "starts_at", "expiry_from_first_use", "provider",
+        "daily_minutes", "ip_allowlist", "notes", "starts_at", "expiry_from_first_use", "provider", "chat",
     ]
 
     public init(json reader: JSONObjectReader) throws(RequestValidationError) {
@@ -45,6 +47,7 @@ public struct LicenseDraft: Sendable, Equatable {
         startsAt = try reader.timestamp("starts_at")
         expiryFromFirstUse = try reader.bool("expiry_from_first_use")
         provider = try LicenseLimits.provider(reader)
+        chat = try LicenseLimits.chat(reader)
         if days == 0 {
             throw RequestValidationError(.invalidValue, field: "days", "Field 'days' must be at least 1.")
         }
@@ -65,6 +68,7 @@ public struct LicenseDraft: Sendable, Equatable {
         object["starts_at"] = startsAt.map { .string(WireCoding.formatTimestamp($0)) }
         object["expiry_from_first_use"] = expiryFromFirstUse.map(JSONValue.bool)
         object["provider"] = provider.map(JSONValue.string)
+        object["chat"] = chat?.json
         return .object(object)
     }
 }
@@ -98,6 +102,12 @@ enum LicenseLimits {
                 .invalidValue, field: "provider", "Field 'provider' must be one of: \(ProviderKind.names.joined(separator: ", ")).")
         }
         return name
+    }
+
+    /// The `chat` object (a chat quota), checked field by field; absent or null: none given.
+    static func chat(_ reader: JSONObjectReader) throws(RequestValidationError) -> ChatQuota? {
+        guard let value = reader.fields["chat"], value != .null else { return nil }
+        return try ChatQuota(json: value, field: "chat")
     }
 
     static func allowlist(_ reader: JSONObjectReader) throws(RequestValidationError) -> IPAllowlist? {

@@ -24,12 +24,14 @@ public struct LicensePatch: Sendable, Equatable {
     public var expiresAt: Date?
     /// `null` clears it: the license then streams to the default provider.
     public var provider: Change<String>?
+    /// `null` removes the license's chat allowance.
+    public var chat: Change<ChatQuota>?
 
     public init() {}
 
     static let fields: Set<String> = [
         "customer_name", "customer_email", "plan", "notes", "minutes", "sessions", "daily_minutes", "concurrent",
-        "devices", "ip_allowlist", "starts_at", "expires_at", "provider",
+        "devices", "ip_allowlist", "starts_at", "expires_at", "provider", "chat",
     ]
 
     public init(json reader: JSONObjectReader) throws(RequestValidationError) {
@@ -53,6 +55,7 @@ public struct LicensePatch: Sendable, Equatable {
         startsAt = try reader.timestamp("starts_at")
         expiresAt = try reader.timestamp("expires_at")
         provider = reader.isNull("provider") ? .clear : try LicenseLimits.provider(reader).map(Change.set)
+        chat = reader.isNull("chat") ? .clear : try LicenseLimits.chat(reader).map(Change.set)
     }
 
     public var isEmpty: Bool { self == LicensePatch() }
@@ -73,6 +76,7 @@ public struct LicensePatch: Sendable, Equatable {
         if startsAt != nil { names.append("starts_at") }
         if expiresAt != nil { names.append("expires_at") }
         if provider != nil { names.append("provider") }
+        if chat != nil { names.append("chat") }
         return names
     }
 
@@ -106,6 +110,11 @@ public struct LicensePatch: Sendable, Equatable {
         case .clear: license.provider = nil
         case nil: break
         }
+        switch chat {
+        case .set(let quota): license.chat = quota
+        case .clear: license.chat = nil
+        case nil: break
+        }
     }
 
     /// The JSON body the admin API accepts, for the CLI talking to a remote central.
@@ -131,6 +140,7 @@ public struct LicensePatch: Sendable, Equatable {
         object["starts_at"] = startsAt.map { .string(WireCoding.formatTimestamp($0)) }
         object["expires_at"] = expiresAt.map { .string(WireCoding.formatTimestamp($0)) }
         object["provider"] = change(provider, JSONValue.string)
+        object["chat"] = change(chat, \.json)
         return .object(object)
     }
 }

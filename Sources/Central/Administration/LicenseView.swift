@@ -28,6 +28,8 @@ public struct LicenseView: Sendable, Equatable, Codable {
     public var lastUsedAt: Date?
     /// nil: the default provider.
     public var provider: String?
+    /// The chat allowance; nil: no chat.
+    public var chat: ChatQuota?
     /// Present on single-license responses.
     public var devices: [BoundDevice]?
     public var activeLeases: [Lease]?
@@ -58,6 +60,7 @@ public struct LicenseView: Sendable, Equatable, Codable {
         notes = license.notes
         lastUsedAt = license.lastUsedAt
         provider = license.provider
+        chat = license.chat
         self.devices = devices
         self.activeLeases = activeLeases
         self.quota = quota
@@ -87,6 +90,7 @@ public struct LicenseView: Sendable, Equatable, Codable {
         case notes
         case lastUsedAt = "last_used_at"
         case provider
+        case chat
         case devices
         case activeLeases = "active_leases"
         case quota

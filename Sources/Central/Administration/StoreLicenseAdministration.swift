@@ -36,7 +36,7 @@ public struct StoreLicenseAdministration: LicenseAdministration {
             dailyCapMs: (draft.dailyMinutes ?? plan.dailyMinutes).map(Milliseconds.fromMinutes),
             maxConcurrent: draft.concurrent ?? plan.maxConcurrent, maxDevices: draft.devices ?? plan.maxDevices,
             ipAllowlist: draft.ipAllowlist ?? IPAllowlist(blocks: []), notes: draft.notes ?? "", lastUsedAt: nil,
-            provider: draft.provider ?? plan.provider)
+            provider: draft.provider ?? plan.provider, chat: draft.chat ?? plan.chat)
         try await store.insertLicense(license, keyHash: key.hash, actor: actor)
         return CreatedLicense(key: key.value, license: try await view(license, now: now))
     }

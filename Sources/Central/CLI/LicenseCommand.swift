@@ -27,6 +27,9 @@ struct LicenseCommand: AsyncParsableCommand {
         @Flag(name: .customLong("from-first-use"), help: "Count the validity days from the first admission.")
         var fromFirstUse = false
         @Option(help: "Speech provider (dashscope, demo, null; overrides the plan).") var provider: String?
+        @Option(help: ArgumentHelp(
+            "Chat quota as JSON (overrides the plan's), e.g. '{\"models\":{\"deepseek-chat\":\"deepseek/deepseek-chat\"},\"requests_per_day\":100,\"tokens_per_day\":200000,\"time_zone\":\"Asia/Shanghai\"}'.",
+            valueName: "json")) var chat: String?
 
         func run() async throws {
             var draft = LicenseDraft(plan: plan, customerName: name)
@@ -41,6 +44,7 @@ struct LicenseCommand: AsyncParsableCommand {
             draft.notes = notes
             draft.expiryFromFirstUse = fromFirstUse ? true : nil
             draft.provider = provider
+            draft.chat = try chat.map(ChatQuota.init(argument:))
             // The same validation the API applies, before anything is written.
             _ = try LicenseDraft(json: try JSONObjectReader(value: draft.json, allowed: LicenseDraft.fields))
             let created = try await options.administration().createLicense(draft)

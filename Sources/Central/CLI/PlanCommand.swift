@@ -37,6 +37,8 @@ struct PlanCommand: AsyncParsableCommand {
         @Option var description = ""
         @Option(help: "Speech provider of the plan's licenses (dashscope, demo, null); omit for the default.")
         var provider: String?
+        @Option(help: ArgumentHelp("Chat quota of the plan's licenses as JSON (see `license create --help`).", valueName: "json"))
+        var chat: String?
 
         func run() async throws {
             guard days > 0, minutes >= 0, concurrent >= 0, devices >= 0, (sessions ?? 0) >= 0, (dailyMinutes ?? 0) >= 0 else {
@@ -47,7 +49,8 @@ struct PlanCommand: AsyncParsableCommand {
             }
             let plan = try await options.administration().savePlan(Plan(
                 name: name, validityDays: days, minutes: minutes, sessionLimit: sessions, maxConcurrent: concurrent,
-                maxDevices: devices, dailyMinutes: dailyMinutes, description: description, provider: provider))
+                maxDevices: devices, dailyMinutes: dailyMinutes, description: description, provider: provider,
+                chat: try chat.map(ChatQuota.init(argument:))))
             if options.json { return try CLIOutput.json(plan) }
             print("saved plan \(plan.name)")
         }

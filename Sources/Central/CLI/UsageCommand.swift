@@ -21,9 +21,10 @@ struct UsageCommand: AsyncParsableCommand {
         if csv { return print(report.csv, terminator: "") }
         if options.json { return try CLIOutput.json(report) }
         print(TextTable.render(
-            headers: ["DAY", "LICENSE", "CUSTOMER", "SECONDS", "SESSIONS", "DEBITS"],
+            headers: ["DAY", "LICENSE", "CUSTOMER", "SECONDS", "SESSIONS", "DEBITS", "CHAT REQ", "CHAT IN", "CHAT OUT"],
             rows: report.rows.map {
-                [$0.day, $0.licenseID, $0.customerName, String(format: "%.3f", $0.secondsUsed), String($0.sessionsStarted), String($0.debits)]
+                [$0.day, $0.licenseID, $0.customerName, String(format: "%.3f", $0.secondsUsed), String($0.sessionsStarted), String($0.debits),
+                 String($0.chatRequests), String($0.chatInputTokens), String($0.chatOutputTokens)]
             }))
         print("\ntotal: \(String(format: "%.3f", Double(report.totalMs) / 1000)) seconds")
     }

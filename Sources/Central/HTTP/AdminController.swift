@@ -227,7 +227,7 @@ struct AdminController {
 
     static let planFields: Set<String> = [
         "validity_days", "minutes", "session_limit", "max_concurrent", "max_devices", "daily_minutes", "description",
-        "provider",
+        "provider", "chat",
     ]
 
     @Sendable func savePlan(_ request: Request, context: CentralRequestContext) async throws -> Response {
@@ -245,7 +245,8 @@ struct AdminController {
             maxDevices: try body.int("max_devices", max: LicenseLimits.maxCount, required: true) ?? 0,
             dailyMinutes: try body.number("daily_minutes", max: LicenseLimits.maxMinutes),
             description: try body.string("description", maxLength: 500, text: .multiline) ?? "",
-            provider: try LicenseLimits.provider(body))
+            provider: try LicenseLimits.provider(body),
+            chat: try LicenseLimits.chat(body))
         return try jsonResponse(try await administration(request, context).savePlan(plan))
     }
 }

@@ -27,7 +27,9 @@ public func buildApplication(
     let tickets = StreamTicketBook(store: store)
     let services = CentralServices(
         store: store, clock: clock, configuration: configuration,
-        metrics: CentralMetrics(providers: providers.names, instance: configuration.resolvedInstanceID),
+        metrics: CentralMetrics(
+            providers: providers.names, chatUpstreams: configuration.providers.chat.upstreams.map(\.name),
+            instance: configuration.resolvedInstanceID),
         licenseAuthLimiter: AuthFailureLimiter(limit: configuration.authFailuresPerMinute),
         adminAuthLimiter: AuthFailureLimiter(limit: configuration.authFailuresPerMinute),
         clientAddress: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
@@ -40,6 +42,8 @@ public func buildApplication(
         interval: .seconds(1), metrics: services.metrics, logger: logger)
 
     let vault = keyVault ?? ProviderKeyVault(store: store, cipher: nil, clock: clock, logger: logger)
+    let chatSettings = configuration.providers.chat
+    let chatHTTP = chatSettings.upstreams.isEmpty ? nil : ChatUpstreamClient.makeHTTPClient(settings: chatSettings)
 
     let router = Router(context: CentralRequestContext.self)
     // Method, path, query parameter names and status only: queries and headers carry keys and tokens.
@@ -53,6 +57,12 @@ public func buildApplication(
     let admin = router.group("/v1/admin").add(middleware: AdminAuthMiddleware(adminToken: adminToken, services: services))
     AdminController(services: services, registry: registry).addRoutes(to: admin)
     ProviderKeyController(vault: vault, services: services).addRoutes(to: admin)
+    ChatController(
+        services: services, settings: chatSettings,
+        client: chatHTTP.map { ChatUpstreamClient(http: $0, keys: vault, logger: logger) }
+    ).addRoutes(to: router)
+
+    let chatServices: [any Service] = chatHTTP.map { [ChatHTTPClientService(client: $0)] } ?? []
 
     let streamRouter = Router(context: StreamRequestContext.self)
     StreamEndpoint(environment: streams, tickets: tickets, clientAddress: services.clientAddress).addRoutes(to: streamRouter)
@@ -70,7 +80,7 @@ public func buildApplication(
             StreamShutdownService(
                 registry: registry, store: store, clock: clock, instanceID: configuration.resolvedInstanceID,
                 instanceLapse: configuration.instanceLapse),
-        ],
+        ] + chatServices,
         onServerRunning: onServerRunning,
         logger: logger)
     // Sessions a crash of this instance (or a lapsed one) left open are billed up to their last

@@ -16,7 +16,7 @@ struct ProviderKeyController {
     let services: CentralServices
 
     /// The providers that take keys, whether or not this central runs them now.
-    static let providers = ProviderKind.keyed
+    var providers: [String] { services.configuration.providers.keyedServices.map(\.name) }
 
     func addRoutes(to group: RouterGroup<CentralRequestContext>) {
         group.get("provider-keys", use: list)
@@ -32,8 +32,8 @@ struct ProviderKeyController {
     @Sendable func add(_ request: Request, context: CentralRequestContext) async throws -> Response {
         let body = try await request.jsonObject(allowed: ["provider", "key", "label"], context: context)
         let provider = try body.string("provider", maxLength: 32, required: true) ?? ""
-        guard Self.providers.contains(provider) else {
-            throw RequestValidationError(.invalidValue, field: "provider", "Field 'provider' must be one of: \(Self.providers.joined(separator: ", ")).")
+        guard providers.contains(provider) else {
+            throw RequestValidationError(.invalidValue, field: "provider", "Field 'provider' must be one of: \(providers.joined(separator: ", ")).")
         }
         let secret = try body.string("key", maxLength: 512, required: true) ?? ""
         guard secret.count >= 8, !secret.contains(where: \.isWhitespace) else {

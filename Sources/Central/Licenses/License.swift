@@ -30,6 +30,8 @@ public struct License: Sendable, Equatable {
     /// The speech provider this license streams to (copied from its plan at creation); nil: the
     /// default, the first configured provider that serves the session's pair.
     public var provider: String?
+    /// The license's chat allowance (copied from its plan at creation); nil: no chat.
+    public var chat: ChatQuota?
 
     public var remainingMs: Int64 { max(0, limitMs - usedMs) }
 
@@ -38,7 +40,8 @@ public struct License: Sendable, Equatable {
         status: LicenseStatus, createdAt: Date, updatedAt: Date, startsAt: Date, expiresAt: Date?,
         validityDays: Int, expiryFromFirstUse: Bool, limitMs: Int64, usedMs: Int64, sessionLimit: Int?,
         sessionsUsed: Int, dailyCapMs: Int64?, maxConcurrent: Int, maxDevices: Int,
-        ipAllowlist: IPAllowlist, notes: String, lastUsedAt: Date?, provider: String? = nil
+        ipAllowlist: IPAllowlist, notes: String, lastUsedAt: Date?, provider: String? = nil,
+        chat: ChatQuota? = nil
     ) {
         self.id = id
         self.keyPrefix = keyPrefix
@@ -63,6 +66,7 @@ public struct License: Sendable, Equatable {
         self.notes = notes
         self.lastUsedAt = lastUsedAt
         self.provider = provider
+        self.chat = chat
     }
 
     /// A new license id: `lic_` and 16 random hex digits.

@@ -14,10 +14,13 @@ public struct Plan: Sendable, Equatable, Codable {
     /// The speech provider the plan's licenses stream to; nil: the default (the first configured
     /// provider that serves the session's pair).
     public var provider: String?
+    /// The chat allowance the plan's licenses get; nil: no chat.
+    public var chat: ChatQuota?
 
     public init(
         name: String, validityDays: Int, minutes: Double, sessionLimit: Int?, maxConcurrent: Int,
-        maxDevices: Int, dailyMinutes: Double?, description: String, provider: String? = nil
+        maxDevices: Int, dailyMinutes: Double?, description: String, provider: String? = nil,
+        chat: ChatQuota? = nil
     ) {
         self.name = name
         self.validityDays = validityDays
@@ -28,6 +31,7 @@ public struct Plan: Sendable, Equatable, Codable {
         self.dailyMinutes = dailyMinutes
         self.description = description
         self.provider = provider
+        self.chat = chat
     }
 
     /// Trial plans issue `TRIAL-` keys; every other plan issues `LIC-` keys.
@@ -43,6 +47,7 @@ public struct Plan: Sendable, Equatable, Codable {
         case dailyMinutes = "daily_minutes"
         case description
         case provider
+        case chat
     }
 
     /// The plans a new database starts with. Operators edit them with `central plan set` or

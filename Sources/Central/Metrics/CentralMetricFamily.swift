@@ -34,6 +34,14 @@ struct CentralMetricFamily: Sendable {
     static let audioCounts = Self(
         "central_stream_audio_milliseconds_total",
         help: "Audio of ended sessions by count (billed, edge_sent, provider_sent, provider_reported) and provider: the three counts reconciled.")
+    static let chatRequests = Self(
+        "central_chat_requests_total",
+        help: "Chat proxy requests by outcome (completed, client_disconnected, upstream_broke_off, upstream_failed, refused_<code>) and upstream.")
+    static let chatTokens = Self(
+        "central_chat_tokens_total", help: "Chat tokens billed by kind (input, output) and upstream.")
+    static let chatUpstreamAttempts = Self(
+        "central_chat_upstream_attempts_total",
+        help: "Calls to a chat upstream by result (ok, auth_failed, rate_limited, server_error, rejected, unreachable, no_key) and upstream.")
     static let liveStreams = Self(
         "central_live_streams", help: "Streaming sessions currently live (connected or awaiting resume).")
     static let activeLeases = Self("central_active_leases", help: "Concurrency leases currently held.")
@@ -52,7 +60,8 @@ struct CentralMetricFamily: Sendable {
         "http.server.active_requests", as: "central_http_active_requests", help: "HTTP requests being handled, by method.")
 
     static let all = [
-        admissions, authFailures, streamFrames, streamEvents, audioCounts, connectionsShed, relayLatency, liveStreams, activeLeases,
+        admissions, authFailures, streamFrames, streamEvents, audioCounts, chatRequests, chatTokens, chatUpstreamAttempts,
+        connectionsShed, relayLatency, liveStreams, activeLeases,
         httpRequests, httpRequestDuration, httpRequestErrors, httpActiveRequests,
     ]
 

@@ -19,6 +19,8 @@ public final class CentralMetrics: Sendable {
     /// Stream events before a provider is chosen (a refused stream, sessions settled at start):
     /// `provider="none"`.
     let unassignedStream: ProviderStreamMetrics
+    /// Each chat upstream's series, made when central starts.
+    private let chat: [String: ChatUpstreamMetrics]
     private let admissions: LabelledCounter
     private let authFailures: LabelledCounter
     private let connectionsShed: LabelledCounter
@@ -28,7 +30,10 @@ public final class CentralMetrics: Sendable {
     /// - Parameters:
     ///   - providers: the `provider` label values of stream series (`SpeechProvider.info.name`).
     ///   - instance: the `instance_id` label of every series; the host name when nil.
-    public init(providers: [String], instance: String? = nil, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    public init(
+        providers: [String], chatUpstreams: [String] = [], instance: String? = nil,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    ) {
         let factory = CentralMetricsFactory(registry: registry, instance: instance ?? Self.hostName())
         self.registry = registry
         self.factory = factory
@@ -38,6 +43,11 @@ public final class CentralMetrics: Sendable {
         }
         self.streams = streams
         unassignedStream = ProviderStreamMetrics(provider: "none", factory: factory)
+        var chat: [String: ChatUpstreamMetrics] = ["none": ChatUpstreamMetrics(upstream: "none", factory: factory)]
+        for upstream in chatUpstreams where chat[upstream] == nil {
+            chat[upstream] = ChatUpstreamMetrics(upstream: upstream, factory: factory)
+        }
+        self.chat = chat
         admissions = LabelledCounter(.admissions, by: "result", factory: factory)
         authFailures = LabelledCounter(.authFailures, by: "kind", factory: factory)
         connectionsShed = LabelledCounter(.connectionsShed, by: "reason", factory: factory)
@@ -49,6 +59,11 @@ public final class CentralMetrics: Sendable {
     /// started with (none can reach here from the network) counts as `none`.
     public func stream(provider: String) -> ProviderStreamMetrics {
         streams[provider] ?? unassignedStream
+    }
+
+    /// The chat series of `upstream`; a request refused before it had one counts as `none`.
+    func chat(upstream: String) -> ChatUpstreamMetrics {
+        chat[upstream] ?? chat["none"] ?? ChatUpstreamMetrics(upstream: "none", factory: factory)
     }
 
     func recordAdmission(result: String) {

@@ -21,7 +21,7 @@ final class LabelledCounter: Sendable {
         self.factory = factory
     }
 
-    func increment(_ value: String) {
+    func increment(_ value: String, by amount: Int64 = 1) {
         counters.withLock { counters in
             if let counter = counters[value] { return counter }
             let key = counters.count < Self.limit - 1 ? value : "other"
@@ -29,6 +29,6 @@ final class LabelledCounter: Sendable {
             let counter = Counter(label: family.label, dimensions: [(label, key)] + fixed, factory: factory)
             counters[key] = counter
             return counter
-        }.increment()
+        }.increment(by: amount)
     }
 }

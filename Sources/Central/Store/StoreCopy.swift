@@ -10,7 +10,7 @@ enum StoreCopy {
     /// The tables in dependency order; their columns are the same on both engines by design.
     static let tables = [
         "plans", "licenses", "license_devices", "leases", "ledger", "audit", "stream_sessions", "daily_usage",
-        "provider_keys",
+        "provider_keys", "chat_requests",
     ]
     /// Tables whose `seq` is an identity column on PostgreSQL (copied as is, then moved on).
     static let identityTables: Set<String> = ["licenses", "ledger", "audit"]

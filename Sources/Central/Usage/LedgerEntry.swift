@@ -9,6 +9,13 @@ public struct LedgerEntry: Sendable, Equatable, Codable {
         case credit
         /// A session started: counts against the session quota, no time.
         case sessionStart = "session_start"
+        /// A chat request settled (`quantity` 1), and its input and output tokens (`quantity`).
+        case chatRequest = "chat_request"
+        case chatInputTokens = "chat_input_tokens"
+        case chatOutputTokens = "chat_output_tokens"
+
+        /// The kinds whose `quantity` counts requests or tokens, not time.
+        static let chat: [Kind] = [.chatRequest, .chatInputTokens, .chatOutputTokens]
     }
 
     public var sequence: Int64
@@ -23,7 +30,10 @@ public struct LedgerEntry: Sendable, Equatable, Codable {
     public var reason: String
     public var idempotencyKey: String
     public var createdAt: Date
+    /// UTC for speech; the license's chat time zone for chat rows (their quota day).
     public var day: String
+    /// Requests or tokens for the chat kinds; nil for the others (their amount is `amountMs`).
+    public var quantity: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case sequence
@@ -37,5 +47,6 @@ public struct LedgerEntry: Sendable, Equatable, Codable {
         case idempotencyKey = "idempotency_key"
         case createdAt = "created_at"
         case day
+        case quantity
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Usage per UTC day per license, derived from the ledger.
+/// Usage per day per license, derived from the ledger: speech on UTC days, chat on the
+/// license's quota days (its chat time zone).
 public struct UsageRow: Sendable, Equatable, Codable {
     public var day: String
     public var licenseID: String
@@ -8,6 +9,9 @@ public struct UsageRow: Sendable, Equatable, Codable {
     public var usedMs: Int64
     public var sessionsStarted: Int
     public var debits: Int
+    public var chatRequests: Int64 = 0
+    public var chatInputTokens: Int64 = 0
+    public var chatOutputTokens: Int64 = 0
 
     public var secondsUsed: Double { Milliseconds.seconds(usedMs) }
 
@@ -19,15 +23,24 @@ public struct UsageRow: Sendable, Equatable, Codable {
         case secondsUsed = "seconds_used"
         case sessionsStarted = "sessions_started"
         case debits
+        case chatRequests = "chat_requests"
+        case chatInputTokens = "chat_input_tokens"
+        case chatOutputTokens = "chat_output_tokens"
     }
 
-    public init(day: String, licenseID: String, customerName: String, usedMs: Int64, sessionsStarted: Int, debits: Int) {
+    public init(
+        day: String, licenseID: String, customerName: String, usedMs: Int64, sessionsStarted: Int, debits: Int,
+        chatRequests: Int64 = 0, chatInputTokens: Int64 = 0, chatOutputTokens: Int64 = 0
+    ) {
         self.day = day
         self.licenseID = licenseID
         self.customerName = customerName
         self.usedMs = usedMs
         self.sessionsStarted = sessionsStarted
         self.debits = debits
+        self.chatRequests = chatRequests
+        self.chatInputTokens = chatInputTokens
+        self.chatOutputTokens = chatOutputTokens
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,6 +51,9 @@ public struct UsageRow: Sendable, Equatable, Codable {
         usedMs = try c.decode(Int64.self, forKey: .usedMs)
         sessionsStarted = try c.decode(Int.self, forKey: .sessionsStarted)
         debits = try c.decode(Int.self, forKey: .debits)
+        chatRequests = try c.decodeIfPresent(Int64.self, forKey: .chatRequests) ?? 0
+        chatInputTokens = try c.decodeIfPresent(Int64.self, forKey: .chatInputTokens) ?? 0
+        chatOutputTokens = try c.decodeIfPresent(Int64.self, forKey: .chatOutputTokens) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -49,6 +65,9 @@ public struct UsageRow: Sendable, Equatable, Codable {
         try c.encode(secondsUsed, forKey: .secondsUsed)
         try c.encode(sessionsStarted, forKey: .sessionsStarted)
         try c.encode(debits, forKey: .debits)
+        try c.encode(chatRequests, forKey: .chatRequests)
+        try c.encode(chatInputTokens, forKey: .chatInputTokens)
+        try c.encode(chatOutputTokens, forKey: .chatOutputTokens)
     }
 }
 
@@ -92,11 +111,12 @@ public struct UsageReport: Sendable, Equatable, Codable {
 
     /// RFC 4180 CSV with a header row; seconds keep millisecond precision.
     public var csv: String {
-        var lines = ["day,license_id,customer_name,seconds_used,sessions_started,debits"]
+        var lines = ["day,license_id,customer_name,seconds_used,sessions_started,debits,chat_requests,chat_input_tokens,chat_output_tokens"]
         for row in rows {
             lines.append([
                 row.day, row.licenseID, CSV.field(row.customerName),
                 String(format: "%.3f", row.secondsUsed), String(row.sessionsStarted), String(row.debits),
+                String(row.chatRequests), String(row.chatInputTokens), String(row.chatOutputTokens),
             ].joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"

@@ -16,6 +16,8 @@ public struct ProviderSettings: Sendable {
     /// `TRANSLATION_URL`, `TRANSLATION_MODEL`, `TRANSLATION_TARGETS`, `TRANSLATION_TIMEOUT_SECONDS`:
     /// LLM translation for recognition-only providers.
     public var translation = TranslationSettings()
+    /// `CHAT_UPSTREAMS`, `CHAT_TIMEOUT_SECONDS`, …: the OpenAI-compatible chat proxy's upstreams.
+    public var chat = ChatSettings()
     /// Provider keys from `<PREFIX>_API_KEYS` / `<PREFIX>_API_KEY`, by provider name.
     public var environmentKeys: [String: [String]] = [:]
     /// Provider keys from `<PREFIX>_API_KEY_FILE` (one per line), by provider name.
@@ -35,7 +37,8 @@ public struct ProviderSettings: Sendable {
         try settings.deepgram.read(environment)
         try settings.openAI.read(environment)
         try settings.translation.read(environment)
-        for (name, prefix) in ProviderKind.keyedServices {
+        try settings.chat.read(environment)
+        for (name, prefix) in settings.keyedServices {
             if let text = environment["\(prefix)_MAX_TASKS_PER_KEY"], !text.isEmpty {
                 guard let tasks = Int(text), (1...100_000).contains(tasks) else {
                     throw ConfigurationError.invalid(name: "\(prefix)_MAX_TASKS_PER_KEY", value: text, expected: "an integer from 1 to 100000")
@@ -54,6 +57,10 @@ public struct ProviderSettings: Sendable {
         }
         return settings
     }
+
+    /// Everything that stores keys in the vault, by name, with its key variables' prefix: the
+    /// speech providers that take keys, the LLM translation upstream and the chat upstreams.
+    var keyedServices: [(name: String, prefix: String)] { ProviderKind.keyedServices + chat.keyedServices }
 
     /// `SPEECH_PROVIDERS=dashscope,demo` or `SPEECH_PROVIDER=dashscope`; not both.
     private static func enabledProviders(_ environment: [String: String]) throws -> [String]? {

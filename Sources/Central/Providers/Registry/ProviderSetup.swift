@@ -43,7 +43,7 @@ public enum ProviderSetup {
             throw SetupError.masterKeyRequired
         }
         var withKeys: [String] = []
-        for (name, _) in ProviderKind.keyedServices {
+        for (name, _) in settings.keyedServices {
             await vault.setCapacity(provider: name, tasksPerKey: settings.maxTasksPerKey[name])
             try await vault.importKeys(settings.environmentKeys[name] ?? [], provider: name, source: .environment)
             try await vault.importKeys(settings.fileKeys[name] ?? [], provider: name, source: .file)

@@ -197,9 +197,14 @@ public final class PostgresCentralStore: CentralStore {
 
     public func quota(for license: License, now: Date) async throws -> QuotaSnapshot {
         try await read { db in
-            license.quota(
+            var quota = license.quota(
                 usedTodayMs: try await Self.usedMs(db, licenseID: license.id, day: UTCDay(containing: now)),
                 activeLeases: try await Self.activeSessionCount(db, licenseID: license.id, now: now), now: now)
+            if let chat = license.chat {
+                let usage = try await Self.chatUsage(db, licenseID: license.id, quota: chat, now: now)
+                quota.chat = ChatQuotaPolicy.snapshot(chat, usage: usage, now: now)
+            }
+            return quota
         }
     }
 
@@ -306,7 +311,7 @@ public final class PostgresCentralStore: CentralStore {
 
     public func usage(_ query: UsageQuery) async throws -> UsageReport {
         var sql = PostgresQueryBuilder()
-        var conditions = ["l.kind IN ('debit', 'session_start')"]
+        var conditions = ["l.kind IN ('debit', 'session_start', 'chat_request', 'chat_input_tokens', 'chat_output_tokens')"]
         if let from = query.from { conditions.append("l.day >= \(sql.bind(from))") }
         if let to = query.to { conditions.append("l.day <= \(sql.bind(to))") }
         if let licenseID = query.licenseID { conditions.append("l.license_id = \(sql.bind(licenseID))") }
@@ -315,7 +320,10 @@ public final class PostgresCentralStore: CentralStore {
             SELECT l.day AS day, l.license_id AS license_id, COALESCE(MAX(c.customer_name), '') AS customer_name,
                 SUM(CASE WHEN l.kind = 'debit' THEN l.amount_ms ELSE 0 END)::BIGINT AS used_ms,
                 SUM(CASE WHEN l.kind = 'session_start' THEN 1 ELSE 0 END)::BIGINT AS sessions_started,
-                SUM(CASE WHEN l.kind = 'debit' THEN 1 ELSE 0 END)::BIGINT AS debits
+                SUM(CASE WHEN l.kind = 'debit' THEN 1 ELSE 0 END)::BIGINT AS debits,
+                SUM(CASE WHEN l.kind = 'chat_request' THEN l.quantity ELSE 0 END)::BIGINT AS chat_requests,
+                SUM(CASE WHEN l.kind = 'chat_input_tokens' THEN l.quantity ELSE 0 END)::BIGINT AS chat_input_tokens,
+                SUM(CASE WHEN l.kind = 'chat_output_tokens' THEN l.quantity ELSE 0 END)::BIGINT AS chat_output_tokens
             FROM ledger l LEFT JOIN licenses c ON c.id = l.license_id
             WHERE \(conditions.joined(separator: " AND "))
             GROUP BY l.day, l.license_id
@@ -325,7 +333,9 @@ public final class PostgresCentralStore: CentralStore {
             UsageReport(rows: try await db.rows(statement).map {
                 UsageRow(
                     day: try $0["day"], licenseID: try $0["license_id"], customerName: try $0["customer_name"],
-                    usedMs: try $0["used_ms"], sessionsStarted: try $0["sessions_started"], debits: try $0["debits"])
+                    usedMs: try $0["used_ms"], sessionsStarted: try $0["sessions_started"], debits: try $0["debits"],
+                    chatRequests: try $0["chat_requests"], chatInputTokens: try $0["chat_input_tokens"],
+                    chatOutputTokens: try $0["chat_output_tokens"])
             })
         }
     }
@@ -460,14 +470,14 @@ public final class PostgresCentralStore: CentralStore {
     static func appendLedger(
         _ db: PostgresTransaction, licenseID: String, sessionID: String?, kind: LedgerEntry.Kind, requestedMs: Int64,
         amountMs: Int64, balanceBefore: Int64, balanceAfter: Int64, reason: String, idempotencyKey: String, now: Date,
-        updatingDailyUsage: Bool = true
+        updatingDailyUsage: Bool = true, day chatDay: String? = nil, quantity: Int64? = nil
     ) async throws {
-        let day = UTCDay(containing: now).description
+        let day = chatDay ?? UTCDay(containing: now).description
         try await db.execute("""
             INSERT INTO ledger (license_id, session_id, kind, requested_ms, amount_ms, balance_before_ms,
-                balance_after_ms, reason, idempotency_key, created_at, day)
+                balance_after_ms, reason, idempotency_key, created_at, day, quantity)
             VALUES (\(licenseID), \(sessionID), \(kind.rawValue), \(requestedMs), \(amountMs), \(balanceBefore),
-                \(balanceAfter), \(reason), \(idempotencyKey), \(Milliseconds.from(now)), \(day))
+                \(balanceAfter), \(reason), \(idempotencyKey), \(Milliseconds.from(now)), \(day), \(quantity))
             """)
         if kind == .debit, amountMs != 0, updatingDailyUsage {
             try await addDailyUsage(db, licenseID: licenseID, day: day, amountMs: amountMs)

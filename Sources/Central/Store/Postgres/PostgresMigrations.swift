@@ -214,6 +214,37 @@ enum PostgresMigrations {
             "ALTER TABLE stream_sessions ADD COLUMN edge_sent_ms BIGINT",
             "ALTER TABLE stream_sessions ADD COLUMN provider_reported_tokens BIGINT",
         ]),
+        // The chat proxy (see the SQLite store's v9_chat): chat quotas, chat requests, and ledger
+        // kinds for chat usage with a quantity.
+        Migration(version: 4, name: "v4_chat", statements: [
+            "ALTER TABLE plans ADD COLUMN chat_quota TEXT",
+            "ALTER TABLE licenses ADD COLUMN chat_quota TEXT",
+            "ALTER TABLE ledger ADD COLUMN quantity BIGINT",
+            "ALTER TABLE ledger DROP CONSTRAINT ledger_kind_check",
+            """
+            ALTER TABLE ledger ADD CONSTRAINT ledger_kind_check CHECK (kind IN ('debit', 'credit', 'session_start',
+                'chat_request', 'chat_input_tokens', 'chat_output_tokens'))
+            """,
+            """
+            CREATE TABLE chat_requests (
+                id TEXT PRIMARY KEY,
+                license_id TEXT NOT NULL,
+                day TEXT NOT NULL,
+                model TEXT NOT NULL,
+                upstream TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('reserved', 'settled', 'released')),
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                reserved_tokens BIGINT NOT NULL,
+                input_tokens BIGINT,
+                output_tokens BIGINT,
+                usage_source TEXT,
+                settled_at BIGINT
+            )
+            """,
+            "CREATE INDEX chat_requests_license_day ON chat_requests(license_id, day)",
+            "CREATE INDEX chat_requests_license_created ON chat_requests(license_id, created_at)",
+        ]),
     ]
 
     /// A default plan as an INSERT with literals (a migration's statements carry no bindings).

@@ -7,7 +7,7 @@ enum PostgresRows {
     static let licenseColumns = """
         id, key_prefix, customer_name, customer_email, plan, status, created_at, updated_at, starts_at,
         expires_at, validity_days, expiry_from_first_use, limit_ms, used_ms, session_limit, sessions_used,
-        daily_cap_ms, max_concurrent, max_devices, ip_allowlist, notes, last_used_at, provider
+        daily_cap_ms, max_concurrent, max_devices, ip_allowlist, notes, last_used_at, provider, chat_quota
         """
 
     static func license(_ row: PostgresRowReader) throws -> License {
@@ -26,7 +26,8 @@ enum PostgresRows {
             sessionsUsed: try row["sessions_used"], dailyCapMs: try row["daily_cap_ms"],
             maxConcurrent: try row["max_concurrent"], maxDevices: try row["max_devices"],
             ipAllowlist: try StoredAllowlist.parse(try row["ip_allowlist"], licenseID: id), notes: try row["notes"],
-            lastUsedAt: try row.optionalDate("last_used_at"), provider: try row["provider"])
+            lastUsedAt: try row.optionalDate("last_used_at"), provider: try row["provider"],
+            chat: try ChatQuota.stored(try row["chat_quota"], owner: id))
     }
 
     /// Writes every mutable column of `license` back to its row.
@@ -40,7 +41,8 @@ enum PostgresRows {
                 sessions_used = \(license.sessionsUsed), daily_cap_ms = \(license.dailyCapMs),
                 max_concurrent = \(license.maxConcurrent), max_devices = \(license.maxDevices),
                 ip_allowlist = \(StoredAllowlist.json(license.ipAllowlist)), notes = \(license.notes),
-                last_used_at = \(license.lastUsedAt.map(Milliseconds.from)), provider = \(license.provider)
+                last_used_at = \(license.lastUsedAt.map(Milliseconds.from)), provider = \(license.provider),
+                chat_quota = \(license.chat?.storedJSON)
             WHERE id = \(license.id)
             """)
     }
@@ -50,20 +52,21 @@ enum PostgresRows {
             name: try row["name"], validityDays: try row["validity_days"], minutes: try row["minutes"],
             sessionLimit: try row["session_limit"], maxConcurrent: try row["max_concurrent"],
             maxDevices: try row["max_devices"], dailyMinutes: try row["daily_minutes"],
-            description: try row["description"], provider: try row["provider"])
+            description: try row["description"], provider: try row["provider"],
+            chat: try ChatQuota.stored(try row["chat_quota"], owner: try row["name"]))
     }
 
     static func upsert(_ plan: Plan, _ db: PostgresTransaction, now: Int64) async throws {
         try await db.execute("""
             INSERT INTO plans (name, validity_days, minutes, session_limit, max_concurrent, max_devices,
-                daily_minutes, description, updated_at, provider)
+                daily_minutes, description, updated_at, provider, chat_quota)
             VALUES (\(plan.name), \(plan.validityDays), \(plan.minutes), \(plan.sessionLimit), \(plan.maxConcurrent),
-                \(plan.maxDevices), \(plan.dailyMinutes), \(plan.description), \(now), \(plan.provider))
+                \(plan.maxDevices), \(plan.dailyMinutes), \(plan.description), \(now), \(plan.provider), \(plan.chat?.storedJSON))
             ON CONFLICT (name) DO UPDATE SET validity_days = excluded.validity_days, minutes = excluded.minutes,
                 session_limit = excluded.session_limit, max_concurrent = excluded.max_concurrent,
                 max_devices = excluded.max_devices, daily_minutes = excluded.daily_minutes,
                 description = excluded.description, updated_at = excluded.updated_at,
-                provider = excluded.provider
+                provider = excluded.provider, chat_quota = excluded.chat_quota
             """)
     }
 
@@ -80,7 +83,7 @@ enum PostgresRows {
             kind: LedgerEntry.Kind(rawValue: try row["kind"]) ?? .debit, amountMs: try row["amount_ms"],
             balanceBeforeMs: try row["balance_before_ms"], balanceAfterMs: try row["balance_after_ms"],
             reason: try row["reason"], idempotencyKey: try row["idempotency_key"],
-            createdAt: try row.date("created_at"), day: try row["day"])
+            createdAt: try row.date("created_at"), day: try row["day"], quantity: try row["quantity"])
     }
 
     static func auditEntry(_ row: PostgresRowReader) throws -> AuditEntry {

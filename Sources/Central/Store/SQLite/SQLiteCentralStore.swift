@@ -178,9 +178,13 @@ public final class SQLiteCentralStore: CentralStore {
 
     public func quota(for license: License, now: Date) async throws -> QuotaSnapshot {
         try await pool.read { db in
-            license.quota(
+            var quota = license.quota(
                 usedTodayMs: try Self.usedMs(db, licenseID: license.id, day: UTCDay(containing: now)),
                 activeLeases: try Self.activeSessionCount(db, licenseID: license.id, now: now), now: now)
+            if let chat = license.chat {
+                quota.chat = ChatQuotaPolicy.snapshot(chat, usage: try Self.chatUsage(db, licenseID: license.id, quota: chat, now: now), now: now)
+            }
+            return quota
         }
     }
 
@@ -288,7 +292,7 @@ public final class SQLiteCentralStore: CentralStore {
     }
 
     public func usage(_ query: UsageQuery) async throws -> UsageReport {
-        var conditions = ["l.kind IN ('debit', 'session_start')"]
+        var conditions = ["l.kind IN ('debit', 'session_start', 'chat_request', 'chat_input_tokens', 'chat_output_tokens')"]
         var arguments: StatementArguments = []
         if let from = query.from {
             conditions.append("l.day >= ?")
@@ -306,7 +310,10 @@ public final class SQLiteCentralStore: CentralStore {
             SELECT l.day AS day, l.license_id AS license_id, COALESCE(c.customer_name, '') AS customer_name,
                 SUM(CASE WHEN l.kind = 'debit' THEN l.amount_ms ELSE 0 END) AS used_ms,
                 SUM(CASE WHEN l.kind = 'session_start' THEN 1 ELSE 0 END) AS sessions_started,
-                SUM(CASE WHEN l.kind = 'debit' THEN 1 ELSE 0 END) AS debits
+                SUM(CASE WHEN l.kind = 'debit' THEN 1 ELSE 0 END) AS debits,
+                SUM(CASE WHEN l.kind = 'chat_request' THEN l.quantity ELSE 0 END) AS chat_requests,
+                SUM(CASE WHEN l.kind = 'chat_input_tokens' THEN l.quantity ELSE 0 END) AS chat_input_tokens,
+                SUM(CASE WHEN l.kind = 'chat_output_tokens' THEN l.quantity ELSE 0 END) AS chat_output_tokens
             FROM ledger l LEFT JOIN licenses c ON c.id = l.license_id
             WHERE \(conditions.joined(separator: " AND "))
             GROUP BY l.day, l.license_id
@@ -317,7 +324,9 @@ public final class SQLiteCentralStore: CentralStore {
             UsageReport(rows: try Row.fetchAll(db, sql: sql, arguments: finalArguments).map {
                 UsageRow(
                     day: $0["day"], licenseID: $0["license_id"], customerName: $0["customer_name"],
-                    usedMs: $0["used_ms"], sessionsStarted: $0["sessions_started"], debits: $0["debits"])
+                    usedMs: $0["used_ms"], sessionsStarted: $0["sessions_started"], debits: $0["debits"],
+                    chatRequests: $0["chat_requests"], chatInputTokens: $0["chat_input_tokens"],
+                    chatOutputTokens: $0["chat_output_tokens"])
             })
         }
     }
@@ -401,16 +410,16 @@ public final class SQLiteCentralStore: CentralStore {
     static func appendLedger(
         _ db: Database, licenseID: String, sessionID: String?, kind: LedgerEntry.Kind, requestedMs: Int64,
         amountMs: Int64, balanceBefore: Int64, balanceAfter: Int64, reason: String, idempotencyKey: String, now: Date,
-        updatingDailyUsage: Bool = true
+        updatingDailyUsage: Bool = true, day chatDay: String? = nil, quantity: Int64? = nil
     ) throws {
-        let day = UTCDay(containing: now).description
+        let day = chatDay ?? UTCDay(containing: now).description
         try db.cachedStatement(sql: """
             INSERT INTO ledger (license_id, session_id, kind, requested_ms, amount_ms, balance_before_ms,
-                balance_after_ms, reason, idempotency_key, created_at, day)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                balance_after_ms, reason, idempotency_key, created_at, day, quantity)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 licenseID, sessionID, kind.rawValue, requestedMs, amountMs, balanceBefore, balanceAfter, reason,
-                idempotencyKey, Milliseconds.from(now), day,
+                idempotencyKey, Milliseconds.from(now), day, quantity,
             ])
         if kind == .debit, amountMs != 0, updatingDailyUsage {
             try addDailyUsage(db, licenseID: licenseID, day: day, amountMs: amountMs)

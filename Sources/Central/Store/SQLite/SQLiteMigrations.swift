@@ -224,6 +224,63 @@ enum SQLiteMigrations {
                 ALTER TABLE stream_sessions ADD COLUMN provider_reported_tokens INTEGER;
                 """)
         }
+        migrator.registerMigration("v9_chat") { db in
+            // The chat proxy: a chat quota on plans and licenses (JSON, see ChatQuota), one row per
+            // chat request (its reservation, then what it used), and ledger kinds for chat usage
+            // with a quantity (requests or tokens). SQLite cannot change a CHECK constraint, so
+            // the ledger is rebuilt with every row kept (and its append-only triggers).
+            try db.execute(sql: """
+                ALTER TABLE plans ADD COLUMN chat_quota TEXT;
+                ALTER TABLE licenses ADD COLUMN chat_quota TEXT;
+
+                CREATE TABLE ledger_v9 (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    license_id TEXT NOT NULL,
+                    session_id TEXT,
+                    kind TEXT NOT NULL CHECK (kind IN ('debit', 'credit', 'session_start', 'chat_request',
+                        'chat_input_tokens', 'chat_output_tokens')),
+                    requested_ms INTEGER NOT NULL,
+                    amount_ms INTEGER NOT NULL,
+                    balance_before_ms INTEGER NOT NULL,
+                    balance_after_ms INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    day TEXT NOT NULL,
+                    quantity INTEGER
+                );
+                INSERT INTO ledger_v9 (seq, license_id, session_id, kind, requested_ms, amount_ms, balance_before_ms,
+                        balance_after_ms, reason, idempotency_key, created_at, day)
+                    SELECT seq, license_id, session_id, kind, requested_ms, amount_ms, balance_before_ms,
+                        balance_after_ms, reason, idempotency_key, created_at, day FROM ledger ORDER BY seq;
+                DROP TABLE ledger;
+                ALTER TABLE ledger_v9 RENAME TO ledger;
+                CREATE INDEX ledger_license_day ON ledger(license_id, day, kind);
+                CREATE INDEX ledger_day ON ledger(day);
+                CREATE TRIGGER ledger_append_only_update BEFORE UPDATE ON ledger
+                    BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+                CREATE TRIGGER ledger_append_only_delete BEFORE DELETE ON ledger
+                    BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+
+                CREATE TABLE chat_requests (
+                    id TEXT PRIMARY KEY,
+                    license_id TEXT NOT NULL,
+                    day TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    upstream TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('reserved', 'settled', 'released')),
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    reserved_tokens INTEGER NOT NULL,
+                    input_tokens INTEGER,
+                    output_tokens INTEGER,
+                    usage_source TEXT,
+                    settled_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX chat_requests_license_day ON chat_requests(license_id, day);
+                CREATE INDEX chat_requests_license_created ON chat_requests(license_id, created_at);
+                """)
+        }
         return migrator
     }
 }
