@@ -9,9 +9,10 @@ public enum FakeControlRoutes {
     struct KeyBody: Decodable { var key: String }
 
     /// `POST /control/revoke|throttle|restore {"key":…}`, `POST /control/inject <Injection>`,
-    /// `POST /control/reset`, `GET /control/<reportsName>` → `{"<reportsName>": [...]}`.
-    public static func add<Injection: Decodable & Sendable, Report: Encodable & Sendable>(
-        to router: Router<BasicRequestContext>, keys: FakeKeyBook, injection: Injection.Type,
+    /// `POST /control/reset`, `GET /control/<reportsName>` → `{"<reportsName>": [...]}`, on a
+    /// router with any request context (fake-llm's carries the connection).
+    public static func add<Context: RequestContext, Injection: Decodable & Sendable, Report: Encodable & Sendable>(
+        to router: Router<Context>, keys: FakeKeyBook, injection: Injection.Type,
         inject: @escaping @Sendable (Injection) async -> Void, reset: @escaping @Sendable () async -> Void,
         reportsName: String, reports: @escaping @Sendable () async -> [Report]
     ) {

@@ -194,7 +194,7 @@ import Testing
 
             let csv = try await central.admin(.get, "/v1/admin/usage?format=csv&from=\(dayOne)&to=\(dayOne)")
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
-            #expect(csv.text == "day,license_id,customer_name,seconds_used,sessions_started,debits\r\n\(dayOne),\(id),'=cmd|' /C calc'!A0,61.234,1,1\r\n")
+            #expect(csv.text == "day,license_id,customer_name,seconds_used,sessions_started,debits,chat_requests,chat_input_tokens,chat_output_tokens\r\n\(dayOne),\(id),'=cmd|' /C calc'!A0,61.234,1,1,0,0,0\r\n")
 
             for query in ["day=2026-13-01", "from=yesterday", "format=xml", "day=\(dayOne)&from=\(dayOne)"] {
                 let bad = try await central.admin(.get, "/v1/admin/usage?\(query)")

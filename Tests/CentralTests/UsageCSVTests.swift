@@ -36,6 +36,6 @@ struct UsageCSVTests {
         let report = UsageReport(rows: [
             UsageRow(day: "2026-01-02", licenseID: "lic_1", customerName: "Evil\n=1+1", usedMs: 1_000, sessionsStarted: 1, debits: 1),
         ])
-        #expect(report.csv == "day,license_id,customer_name,seconds_used,sessions_started,debits\r\n2026-01-02,lic_1,\"Evil\n=1+1\",1.000,1,1\r\n")
+        #expect(report.csv == "day,license_id,customer_name,seconds_used,sessions_started,debits,chat_requests,chat_input_tokens,chat_output_tokens\r\n2026-01-02,lic_1,\"Evil\n=1+1\",1.000,1,1,0,0,0\r\n")
     }
 }

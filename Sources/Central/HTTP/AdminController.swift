@@ -14,6 +14,7 @@ struct AdminController {
         group.patch("licenses/{id}", use: update)
         group.delete("licenses/{id}", use: delete)
         group.post("licenses/{id}/{action}", use: act)
+        group.get("licenses/{id}/ledger", use: ledger)
         group.get("usage", use: usage)
         group.get("usage/sessions", use: sessionAccounts)
         group.get("audit", use: audit)
@@ -118,6 +119,19 @@ struct AdminController {
             throw APIError(.notFound, .notFound, "No such license action.")
         }
         return try jsonResponse(try await administration(request, context).perform(action, id: id))
+    }
+
+    struct LedgerBody: Encodable {
+        var entries: [LedgerEntry]
+    }
+
+    /// A license's ledger, oldest first: every debit, credit, session start and chat usage row.
+    @Sendable func ledger(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard try await services.store.license(id: id) != nil else {
+            throw AdministrationError.licenseNotFound(id)
+        }
+        return try jsonResponse(LedgerBody(entries: try await services.store.ledger(licenseID: id)))
     }
 
     @Sendable func usage(_ request: Request, context: CentralRequestContext) async throws -> Response {
