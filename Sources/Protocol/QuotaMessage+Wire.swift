@@ -49,6 +49,10 @@ extension QuotaSnapshot {
         }
         json.key("can_stream")
         json.bool(canStream)
+        if let chat {
+            json.key("chat")
+            chat.write(to: &json)
+        }
         json.key("concurrent_in_use")
         json.number(concurrentInUse)
         json.key("concurrent_limit")
@@ -87,6 +91,49 @@ extension QuotaSnapshot {
         }
         json.key("status")
         json.string(status.rawValue)
+        json.endObject()
+    }
+}
+
+extension ChatQuotaSnapshot {
+    /// Sorted keys, nil limits omitted, as `encode(to:)` writes them.
+    func write(to json: inout WireJSONWriter) {
+        json.beginObject()
+        json.key("day")
+        json.string(day)
+        json.key("models")
+        json.beginArray()
+        for model in models {
+            json.element()
+            json.string(model)
+        }
+        json.endArray()
+        if let requestsPerDay {
+            json.key("requests_per_day")
+            json.number(requestsPerDay)
+        }
+        if let requestsPerMinute {
+            json.key("requests_per_minute")
+            json.number(requestsPerMinute)
+        }
+        json.key("requests_today")
+        json.number(requestsToday)
+        json.key("resets_at")
+        json.date(resetsAt)
+        json.key("time_zone")
+        json.string(timeZone)
+        if let tokensPerDay {
+            json.key("tokens_per_day")
+            json.number(tokensPerDay)
+        }
+        json.key("tokens_today")
+        json.number(tokensToday)
+        if let tokensTotal {
+            json.key("tokens_total")
+            json.number(tokensTotal)
+        }
+        json.key("tokens_used")
+        json.number(tokensUsed)
         json.endObject()
     }
 }

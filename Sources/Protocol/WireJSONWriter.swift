@@ -22,6 +22,22 @@ struct WireJSONWriter {
         needsComma.removeLast()
     }
 
+    mutating func beginArray() {
+        text.append("[")
+        needsComma.append(false)
+    }
+
+    mutating func endArray() {
+        text.append("]")
+        needsComma.removeLast()
+    }
+
+    /// Before each value inside an array.
+    mutating func element() {
+        if needsComma[needsComma.count - 1] { text.append(",") }
+        needsComma[needsComma.count - 1] = true
+    }
+
     /// Keys must be written in sorted order, as the encoder's `.sortedKeys` does.
     mutating func key(_ name: StaticString) {
         if needsComma[needsComma.count - 1] { text.append(",") }

@@ -7,6 +7,7 @@ after scripts/install-browser-deps.sh). Screenshots land in .build/browser-scree
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -501,6 +502,7 @@ class RecognitionOnlyProviders(PageTestCase):
             "DEEPGRAM_URL": cls.fakes["deepgram"].url, "DEEPGRAM_API_KEYS": "dg-browser-key",
             "OPENAI_REALTIME_URL": cls.fakes["openai"].url, "OPENAI_API_KEYS": "sk-browser-openai",
             "TRANSLATION_URL": cls.fakes["llm"].url, "TRANSLATION_API_KEYS": "sk-browser-llm",
+            "CHAT_UPSTREAMS": f"fake={cls.fakes['llm'].url}", "CHAT_FAKE_API_KEYS": "sk-browser-llm",
             "PROVIDER_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         })
 
@@ -527,6 +529,43 @@ class RecognitionOnlyProviders(PageTestCase):
 
     def test_openai_realtime_with_llm_translation(self):
         self.stream_with("openai")
+
+    def test_chat_usage_shows_on_the_quota_card(self):
+        # A license with speech minutes and chat quotas: the card shows both, the chat part with
+        # what central's chat proxy metered (one real completion through it, fake-llm upstream).
+        chat = {"models": {"deepseek-chat": "fake/deepseek-chat"}, "requests_per_day": 50,
+                "tokens_per_day": 100000, "requests_per_minute": 10, "time_zone": "Asia/Shanghai"}
+        key = self.central.create_license(minutes=60, concurrent=1, chat=json.dumps(chat))
+        status, answer = harness.http(f"{self.central.url}/v1/chat/completions", "POST",
+                                      {"model": "deepseek-chat", "messages": [{"role": "user", "content": "Hello there."}]},
+                                      {"Authorization": f"Bearer {key}"})
+        self.assertEqual(status, 200, answer)
+        tokens = answer["usage"]["total_tokens"]
+        self.assertGreater(tokens, 0)
+        edge = self.edge(key)
+        self.open_page(edge)
+        self.wait_text("minutes-remaining", "60 min")
+        self.wait_for(lambda _: not self.by_id("chat-quota").get_attribute("hidden"), "the chat part of the quota card")
+        self.assertEqual(self.text("chat-heading"), "Chat API")
+        self.assertEqual(self.text("chat-requests"), "1 of 50")
+        self.assertEqual(self.text("chat-tokens-today"), f"{tokens:,} of 100,000")
+        self.assertEqual(self.text("chat-tokens-total"), f"{tokens:,}")
+        self.assertEqual(self.text("chat-models"), "deepseek-chat")
+        # Midnight where the plan's day turns, said in that zone.
+        self.assertRegex(self.text("chat-resets"), r"again \w{3} \d{1,2}, \d{4}, 12:00\sAM \(Asia/Shanghai\)\.")
+        self.assertIn("At most 10 requests a minute.", self.text("chat-resets"))
+        screenshot(self.driver, "chat-quota")
+        self.driver.find_element(By.CSS_SELECTOR, ".lang-toggle button[data-lang='zh']").click()
+        self.wait_text("chat-heading", "对话 API")
+        self.wait_text("chat-requests", "1 / 50")
+        self.assertIn("（Asia/Shanghai）", self.text("chat-resets"))
+        screenshot(self.driver, "chat-quota-zh")
+
+    def test_a_speech_only_license_shows_no_chat_part(self):
+        edge = self.edge(self.central.create_license(minutes=60, concurrent=1))
+        self.open_page(edge)
+        self.wait_text("minutes-remaining", "60 min")
+        self.assertTrue(self.by_id("chat-quota").get_attribute("hidden"))
 
 
 class Chinese(PageTestCase):

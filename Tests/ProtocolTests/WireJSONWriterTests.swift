@@ -29,7 +29,8 @@ import Testing
                 dailyRemainingSeconds: Bool.random(using: &generator) ? seconds() : nil,
                 concurrentInUse: Int.random(in: 0...50, using: &generator),
                 concurrentLimit: Int.random(in: 0...50, using: &generator),
-                blockedBy: Bool.random(using: &generator) ? .minutesExhausted : nil)
+                blockedBy: Bool.random(using: &generator) ? .minutesExhausted : nil,
+                chat: Bool.random(using: &generator) ? Self.randomChat(using: &generator) : nil)
             let provider: ProviderInfo? = Bool.random(using: &generator)
                 ? ProviderInfo(name: "dash\"scope\n\u{1}", model: Bool.random(using: &generator) ? "gummy-realtime-v1" : nil, demo: Bool.random(using: &generator))
                 : nil
@@ -39,6 +40,19 @@ import Testing
                 provider: provider))
             #expect(message.encodedText() == (try Self.viaEncoder(message)))
         }
+    }
+
+    private static func randomChat(using generator: inout SystemRandomNumberGenerator) -> ChatQuotaSnapshot {
+        func limit() -> Int64? { Bool.random(using: &generator) ? Int64.random(in: 0...Int64(1) << 40, using: &generator) : nil }
+        let models = ["deepseek-chat", "qwen-\"plus\"", "模型\u{7}"].filter { _ in Bool.random(using: &generator) }
+        return ChatQuotaSnapshot(
+            day: "2026-12-03", timeZone: Bool.random(using: &generator) ? "UTC" : "Asia/Shanghai",
+            resetsAt: Date(timeIntervalSince1970: Double(Int64.random(in: 0...4_000_000_000_000, using: &generator)) / 1000),
+            models: models, requestsToday: Int.random(in: 0...1_000_000, using: &generator),
+            requestsPerDay: Bool.random(using: &generator) ? Int.random(in: 0...10_000, using: &generator) : nil,
+            tokensToday: Int64.random(in: 0...Int64(1) << 40, using: &generator), tokensPerDay: limit(),
+            tokensUsed: Int64.random(in: 0...Int64(1) << 40, using: &generator), tokensTotal: limit(),
+            requestsPerMinute: Bool.random(using: &generator) ? Int.random(in: 0...600, using: &generator) : nil)
     }
 
     @Test func acksMatchTheEncoder() throws {

@@ -50,6 +50,13 @@ export function licenseState(quota, warning, now = Date.now()) {
   return "active";
 }
 
-export function formatDate(iso) {
-  return new Date(iso).toLocaleString(locale(), { dateStyle: "medium", timeStyle: "short" });
+/** A timestamp in the reader's language; in `timeZone` (IANA) when given and the browser knows it. */
+export function formatDate(iso, timeZone) {
+  const style = { dateStyle: "medium", timeStyle: "short" };
+  try {
+    if (timeZone) return new Date(iso).toLocaleString(locale(), { ...style, timeZone });
+  } catch {
+    // An unknown zone: fall back to the reader's own.
+  }
+  return new Date(iso).toLocaleString(locale(), style);
 }

@@ -1,7 +1,7 @@
 // The page's DOM: everything shown is drawn here from the state (reducer.js), plus the level
 // meter, the transcript panes and the screen-reader announcements.
 
-import { t, language, translateDocument, errorText, languageName } from "./i18n.js";
+import { t, locale, language, translateDocument, errorText, languageName } from "./i18n.js";
 import * as Q from "./quota.js";
 import { Transcript, Pane } from "./transcript.js";
 import { LIVE_LINKS, isLive } from "./reducer.js";
@@ -187,6 +187,26 @@ export function renderQuota(state) {
   if (quota.expires_at) expires.title = t("quota.expiresAt", { date: Q.formatDate(quota.expires_at) });
   else expires.removeAttribute("title");
   $("concurrency").textContent = t("quota.concurrencyValue", { used: quota.concurrent_in_use, limit: quota.concurrent_limit });
+  renderChatQuota(quota.chat);
+}
+
+/** The license's chat allowance (central's `chat` in the quota); hidden when it has none. */
+function renderChatQuota(chat) {
+  const section = $("chat-quota");
+  section.hidden = !chat;
+  if (!chat) return;
+  const count = (value) => Number(value ?? 0).toLocaleString(locale());
+  const usedOf = (used, limit) => limit == null
+    ? t("chat.used", { used: count(used) })
+    : t("chat.usedOf", { used: count(used), limit: count(limit) });
+  $("chat-requests").textContent = usedOf(chat.requests_today, chat.requests_per_day);
+  $("chat-tokens-today").textContent = usedOf(chat.tokens_today, chat.tokens_per_day);
+  $("chat-tokens-total").textContent = usedOf(chat.tokens_used, chat.tokens_total);
+  $("chat-models").textContent = (chat.models ?? []).join(", ") || "—";
+  const resets = t("chat.resets", { date: Q.formatDate(chat.resets_at, chat.time_zone), zone: chat.time_zone });
+  $("chat-resets").textContent = chat.requests_per_minute == null
+    ? resets
+    : `${resets} ${t("chat.perMinute", { limit: count(chat.requests_per_minute) })}`;
 }
 
 function renderWarning(state) {
