@@ -50,6 +50,38 @@ import Testing
         #expect(usage.requestsToday == 5 && usage.tokensToday == 24 + 3 * 10, "no token limit: each holds its prompt only")
     }
 
+    /// A license with minutes and chat: every quota a store hands out (admission, each
+    /// checkpoint's push, the quota endpoint's) carries the chat part as it stands, so a
+    /// streaming edge sees chat use made meanwhile; a speech-only license has none.
+    @Test(arguments: StoreFactory.all)
+    func everyQuotaOfAChatLicenseCarriesItsChatUsage(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let (key, id) = try await s.createLicense { $0.chat = Self.quota(requestsPerDay: 5, tokensPerDay: 1_000) }
+        guard case .admitted(let lease, let admitted) = try await s.admit(key) else {
+            Issue.record("the license is admitted")
+            return
+        }
+        #expect(admitted.chat?.requestsToday == 0 && admitted.chat?.requestsPerDay == 5)
+        let stream = try await MeteredStream.open(on: s.store, licenseID: id, leaseID: lease.id, device: "device-1", now: s.now)
+        let request = try #require(Self.reserved(try await s.store.reserveChatRequest(Self.ask(id, now: s.now), now: s.now)))
+        #expect(try await s.store.settleChatRequest(id: request.id, usage: ChatTokenUsage(inputTokens: 12, outputTokens: 30, source: .upstream), now: s.now))
+        s.clock.advance(by: 1)
+        let pushed = try #require(try await stream.checkpoint(acceptedMs: 1_000, reserveMs: 2_000, now: s.now).quota)
+        #expect(pushed.chat?.requestsToday == 1 && pushed.chat?.tokensToday == 42 && pushed.chat?.tokensPerDay == 1_000)
+        #expect(pushed.chat?.timeZone == "Asia/Shanghai" && pushed.chat?.models == ["deepseek-chat"])
+        #expect(pushed.secondsUsed == 1, "the speech minutes are billed beside it")
+        let read = try await s.store.quota(for: try s.license(id), now: s.now)
+        #expect(read.chat == pushed.chat)
+
+        let (speechKey, speechID) = try await s.createLicense()
+        guard case .admitted(_, let speechOnly) = try await s.admit(speechKey) else {
+            Issue.record("a speech-only license is admitted")
+            return
+        }
+        #expect(speechOnly.chat == nil)
+        #expect(try await s.store.quota(for: try s.license(speechID), now: s.now).chat == nil)
+    }
+
     @Test(arguments: StoreFactory.all)
     func aSettlementCountsOnceOnItsQuotaDayAndTheReportEqualsTheLedger(_ factory: StoreFactory) async throws {
         let s = try await factory.make()

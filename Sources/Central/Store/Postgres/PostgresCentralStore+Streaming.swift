@@ -143,6 +143,9 @@ extension PostgresCentralStore {
         {
             batch.activeCounts[try row["license_id"]] = try row["active"]
         }
+        for (id, read) in batch.licenses where !read.deleted && read.license.chat != nil {
+            batch.chat[id] = try await chatSnapshot(db, license: read.license, now: now)
+        }
     }
 
     /// The sessions of the batch already counted once (their `session_start` ledger row exists).
@@ -203,7 +206,8 @@ extension PostgresCentralStore {
         batch.usedToday[licenseID] = decision.usedTodayMs
         batch.reservedByLive[licenseID] = others + (session.live ? decision.reservedMs : 0)
         let active = batch.activeCounts[licenseID] ?? 0
-        let quota = license.quota(usedTodayMs: decision.usedTodayMs, activeLeases: active, now: now)
+        var quota = license.quota(usedTodayMs: decision.usedTodayMs, activeLeases: active, now: now)
+        quota.chat = batch.chat[licenseID]
         var after = session
         after.billedMs = decision.billedMs
         after.reservedMs = decision.reservedMs

@@ -200,10 +200,7 @@ public final class PostgresCentralStore: CentralStore {
             var quota = license.quota(
                 usedTodayMs: try await Self.usedMs(db, licenseID: license.id, day: UTCDay(containing: now)),
                 activeLeases: try await Self.activeSessionCount(db, licenseID: license.id, now: now), now: now)
-            if let chat = license.chat {
-                let usage = try await Self.chatUsage(db, licenseID: license.id, quota: chat, now: now)
-                quota.chat = ChatQuotaPolicy.snapshot(chat, usage: usage, now: now)
-            }
+            quota.chat = try await Self.chatSnapshot(db, license: license, now: now)
             return quota
         }
     }
@@ -260,7 +257,9 @@ public final class PostgresCentralStore: CentralStore {
                 VALUES (\(lease.id), \(lease.licenseID), \(lease.deviceFingerprint), \(lease.holder), \(lease.clientIP),
                     \(nowMs), \(Milliseconds.from(lease.expiresAt)))
                 """)
-            return .admitted(lease, license.quota(usedTodayMs: facts.usedTodayMs, activeLeases: facts.activeLeases + 1, now: now))
+            var quota = license.quota(usedTodayMs: facts.usedTodayMs, activeLeases: facts.activeLeases + 1, now: now)
+            quota.chat = try await Self.chatSnapshot(db, license: license, now: now)
+            return .admitted(lease, quota)
         }
     }
 

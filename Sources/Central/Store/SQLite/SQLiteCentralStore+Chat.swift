@@ -62,6 +62,12 @@ extension SQLiteCentralStore {
 
     /// Settled requests at what they used, open reservations at what they hold until they
     /// lapse; released ones not at all.
+    /// The chat part of a license's quota; nil for a license without chat quotas.
+    static func chatSnapshot(_ db: Database, license: License, now: Date) throws -> ChatQuotaSnapshot? {
+        guard let quota = license.chat else { return nil }
+        return ChatQuotaPolicy.snapshot(quota, usage: try chatUsage(db, licenseID: license.id, quota: quota, now: now), now: now)
+    }
+
     static func chatUsage(_ db: Database, licenseID: String, quota: ChatQuota, now: Date) throws -> ChatUsageCounts {
         let nowMs = Milliseconds.from(now)
         let minuteAgo = nowMs - 60_000

@@ -130,7 +130,11 @@ extension SQLiteCentralStore {
             active = try Self.activeSessionCount(db, licenseID: licenseID, now: now)
             batch.activeCounts[licenseID] = active
         }
-        let quota = license.quota(usedTodayMs: decision.usedTodayMs, activeLeases: active, now: now)
+        var quota = license.quota(usedTodayMs: decision.usedTodayMs, activeLeases: active, now: now)
+        if license.chat != nil {
+            if batch.chat[licenseID] == nil { batch.chat[licenseID] = try Self.chatSnapshot(db, license: license, now: now) }
+            quota.chat = batch.chat[licenseID]
+        }
         return CheckpointResult(
             billedMs: decision.billedMs, appliedMs: decision.debit?.amountMs ?? 0,
             reservedMs: decision.reservedMs, limitedBy: decision.limitedBy, countedSession: countedSession,

@@ -181,9 +181,7 @@ public final class SQLiteCentralStore: CentralStore {
             var quota = license.quota(
                 usedTodayMs: try Self.usedMs(db, licenseID: license.id, day: UTCDay(containing: now)),
                 activeLeases: try Self.activeSessionCount(db, licenseID: license.id, now: now), now: now)
-            if let chat = license.chat {
-                quota.chat = ChatQuotaPolicy.snapshot(chat, usage: try Self.chatUsage(db, licenseID: license.id, quota: chat, now: now), now: now)
-            }
+            quota.chat = try Self.chatSnapshot(db, license: license, now: now)
             return quota
         }
     }
@@ -238,7 +236,9 @@ public final class SQLiteCentralStore: CentralStore {
                     lease.id, lease.licenseID, lease.deviceFingerprint, lease.holder, lease.clientIP, nowMs,
                     Milliseconds.from(lease.expiresAt),
                 ])
-            return .admitted(lease, license.quota(usedTodayMs: facts.usedTodayMs, activeLeases: facts.activeLeases + 1, now: now))
+            var quota = license.quota(usedTodayMs: facts.usedTodayMs, activeLeases: facts.activeLeases + 1, now: now)
+            quota.chat = try Self.chatSnapshot(db, license: license, now: now)
+            return .admitted(lease, quota)
         }
     }
 
