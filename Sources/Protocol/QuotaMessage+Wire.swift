@@ -9,10 +9,7 @@ extension QuotaMessage {
         }
         json.key("quota")
         quota.write(to: &json)
-        if let sessionBilledMs {
-            json.key("session_billed_ms")
-            json.number(sessionBilledMs)
-        }
+        json.optional("session_billed_ms", sessionBilledMs)
         json.key("type")
         json.string("quota")
         json.key("v")
@@ -57,14 +54,8 @@ extension QuotaSnapshot {
         json.number(concurrentInUse)
         json.key("concurrent_limit")
         json.number(concurrentLimit)
-        if let dailyLimitSeconds {
-            json.key("daily_limit_seconds")
-            json.number(dailyLimitSeconds)
-        }
-        if let dailyRemainingSeconds {
-            json.key("daily_remaining_seconds")
-            json.number(dailyRemainingSeconds)
-        }
+        json.optional("daily_limit_seconds", dailyLimitSeconds)
+        json.optional("daily_remaining_seconds", dailyRemainingSeconds)
         if let expiresAt {
             json.key("expires_at")
             json.date(expiresAt)
@@ -75,14 +66,8 @@ extension QuotaSnapshot {
         json.number(secondsRemaining)
         json.key("seconds_used")
         json.number(secondsUsed)
-        if let sessionsLimit {
-            json.key("sessions_limit")
-            json.number(sessionsLimit)
-        }
-        if let sessionsRemaining {
-            json.key("sessions_remaining")
-            json.number(sessionsRemaining)
-        }
+        json.optional("sessions_limit", sessionsLimit)
+        json.optional("sessions_remaining", sessionsRemaining)
         json.key("sessions_used")
         json.number(sessionsUsed)
         if let startsAt {
@@ -108,30 +93,18 @@ extension ChatQuotaSnapshot {
             json.string(model)
         }
         json.endArray()
-        if let requestsPerDay {
-            json.key("requests_per_day")
-            json.number(requestsPerDay)
-        }
-        if let requestsPerMinute {
-            json.key("requests_per_minute")
-            json.number(requestsPerMinute)
-        }
+        json.optional("requests_per_day", requestsPerDay)
+        json.optional("requests_per_minute", requestsPerMinute)
         json.key("requests_today")
         json.number(requestsToday)
         json.key("resets_at")
         json.date(resetsAt)
         json.key("time_zone")
         json.string(timeZone)
-        if let tokensPerDay {
-            json.key("tokens_per_day")
-            json.number(tokensPerDay)
-        }
+        json.optional("tokens_per_day", tokensPerDay)
         json.key("tokens_today")
         json.number(tokensToday)
-        if let tokensTotal {
-            json.key("tokens_total")
-            json.number(tokensTotal)
-        }
+        json.optional("tokens_total", tokensTotal)
         json.key("tokens_used")
         json.number(tokensUsed)
         json.endObject()

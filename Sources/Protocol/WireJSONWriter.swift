@@ -32,7 +32,7 @@ struct WireJSONWriter {
         needsComma.removeLast()
     }
 
-    /// Before each value inside an array.
+    /// Before each value inside an array (a key does it for a value in an object).
     mutating func element() {
         if needsComma[needsComma.count - 1] { text.append(",") }
         needsComma[needsComma.count - 1] = true
@@ -40,8 +40,7 @@ struct WireJSONWriter {
 
     /// Keys must be written in sorted order, as the encoder's `.sortedKeys` does.
     mutating func key(_ name: StaticString) {
-        if needsComma[needsComma.count - 1] { text.append(",") }
-        needsComma[needsComma.count - 1] = true
+        element()
         text.append("\"")
         text.append(name.description)
         text.append("\":")
@@ -75,6 +74,19 @@ struct WireJSONWriter {
     mutating func number(_ value: Double) {
         let formatted = value.description
         text.append(formatted.hasSuffix(".0") ? String(formatted.dropLast(2)) : formatted)
+    }
+
+    /// A key and its number, or nothing when nil (as `encodeIfPresent`).
+    mutating func optional<Number: BinaryInteger & LosslessStringConvertible>(_ name: StaticString, _ value: Number?) {
+        guard let value else { return }
+        key(name)
+        text.append(String(value))
+    }
+
+    mutating func optional(_ name: StaticString, _ value: Double?) {
+        guard let value else { return }
+        key(name)
+        number(value)
     }
 
     mutating func bool(_ value: Bool) { text.append(value ? "true" : "false") }

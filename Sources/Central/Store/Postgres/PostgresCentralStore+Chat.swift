@@ -58,14 +58,14 @@ extension PostgresCentralStore {
         try await read { db in try await Self.chatUsage(db, licenseID: licenseID, quota: quota, now: now) }
     }
 
-    /// Settled requests at what they used, open reservations at what they hold until they
-    /// lapse; released ones not at all (as the SQLite store counts).
     /// The chat part of a license's quota; nil for a license without chat quotas.
     static func chatSnapshot(_ db: PostgresTransaction, license: License, now: Date) async throws -> ChatQuotaSnapshot? {
         guard let quota = license.chat else { return nil }
         return ChatQuotaPolicy.snapshot(quota, usage: try await chatUsage(db, licenseID: license.id, quota: quota, now: now), now: now)
     }
 
+    /// Settled requests at what they used, open reservations at what they hold until they
+    /// lapse; released ones not at all (as the SQLite store counts).
     static func chatUsage(_ db: PostgresTransaction, licenseID: String, quota: ChatQuota, now: Date) async throws -> ChatUsageCounts {
         let nowMs = Milliseconds.from(now)
         let minuteAgo = nowMs - 60_000

@@ -60,14 +60,14 @@ extension SQLiteCentralStore {
         try await pool.read { db in try Self.chatUsage(db, licenseID: licenseID, quota: quota, now: now) }
     }
 
-    /// Settled requests at what they used, open reservations at what they hold until they
-    /// lapse; released ones not at all.
     /// The chat part of a license's quota; nil for a license without chat quotas.
     static func chatSnapshot(_ db: Database, license: License, now: Date) throws -> ChatQuotaSnapshot? {
         guard let quota = license.chat else { return nil }
         return ChatQuotaPolicy.snapshot(quota, usage: try chatUsage(db, licenseID: license.id, quota: quota, now: now), now: now)
     }
 
+    /// Settled requests at what they used, open reservations at what they hold until they
+    /// lapse; released ones not at all.
     static func chatUsage(_ db: Database, licenseID: String, quota: ChatQuota, now: Date) throws -> ChatUsageCounts {
         let nowMs = Milliseconds.from(now)
         let minuteAgo = nowMs - 60_000

@@ -196,9 +196,7 @@ function renderChatQuota(chat) {
   section.hidden = !chat;
   if (!chat) return;
   const count = (value) => Number(value ?? 0).toLocaleString(locale());
-  const usedOf = (used, limit) => limit == null
-    ? t("chat.used", { used: count(used) })
-    : t("chat.usedOf", { used: count(used), limit: count(limit) });
+  const usedOf = (used, limit) => limit == null ? count(used) : t("chat.usedOf", { used: count(used), limit: count(limit) });
   $("chat-requests").textContent = usedOf(chat.requests_today, chat.requests_per_day);
   $("chat-tokens-today").textContent = usedOf(chat.tokens_today, chat.tokens_per_day);
   $("chat-tokens-total").textContent = usedOf(chat.tokens_used, chat.tokens_total);
