@@ -84,6 +84,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            resources: [.copy("ConsoleWeb")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

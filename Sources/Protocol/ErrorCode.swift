@@ -80,4 +80,14 @@ extension ErrorCode {
     public static let chatTokensExhausted = ErrorCode("chat_tokens_exhausted")
     public static let upstreamUnavailable = ErrorCode("upstream_unavailable")
     public static let upstreamTimeout = ErrorCode("upstream_timeout")
+
+    // The operator's console and its API (docs/api.md, "Console").
+    public static let roleForbidden = ErrorCode("role_forbidden")
+    public static let csrfRejected = ErrorCode("csrf_rejected")
+    public static let consoleSessionExpired = ErrorCode("console_session_expired")
+    public static let alreadyExists = ErrorCode("already_exists")
+
+    // Requests for more minutes, from the edge page.
+    public static let minutesRequestPending = ErrorCode("minutes_request_pending")
+    public static let minutesRequestLimit = ErrorCode("minutes_request_limit")
 }

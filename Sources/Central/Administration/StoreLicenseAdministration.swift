@@ -71,12 +71,14 @@ public struct StoreLicenseAdministration: LicenseAdministration {
         let now = clock.now()
         switch action {
         case .suspend:
-            return try await modify(id: id, action: "license.suspend", detail: nil) { license in
+            let view = try await modify(id: id, action: "license.suspend", detail: nil) { license in
                 guard license.status != .revoked else {
                     throw AdministrationError.invalidTransition("A revoked license cannot be suspended.")
                 }
                 license.status = .suspended
             }
+            await announce(.suspended, licenseID: id, now: now)
+            return view
         case .resume:
             return try await modify(id: id, action: "license.resume", detail: nil) { license in
                 guard license.status != .revoked else {
@@ -85,7 +87,9 @@ public struct StoreLicenseAdministration: LicenseAdministration {
                 license.status = .active
             }
         case .revoke:
-            return try await modify(id: id, action: "license.revoke", detail: nil) { $0.status = .revoked }
+            let view = try await modify(id: id, action: "license.revoke", detail: nil) { $0.status = .revoked }
+            await announce(.revoked, licenseID: id, now: now)
+            return view
         case .extend(let days):
             return try await modify(id: id, action: "license.extend", detail: "days=\(days)") { license in
                 let seconds = TimeInterval(days) * 86_400
@@ -144,6 +148,15 @@ public struct StoreLicenseAdministration: LicenseAdministration {
         else { throw AdministrationError.licenseNotFound(id) }
         await observer?.licenseChanged(id: id)
         return try await view(license, now: now)
+    }
+
+    /// Enqueues a webhook event for a change just made. Best effort: the change stands even when
+    /// the event cannot be recorded, and the sending happens later, elsewhere (WebhookDispatcher).
+    private func announce(_ type: WebhookEventType, licenseID: String, now: Date) async {
+        guard let license = try? await store.license(id: licenseID) else { return }
+        let event = WebhookEventFactory.event(
+            type, license: license, discriminator: String(Milliseconds.from(license.updatedAt)), now: now)
+        _ = try? await store.enqueueWebhookEvent(event)
     }
 
     private func view(_ license: License, now: Date) async throws -> LicenseView {

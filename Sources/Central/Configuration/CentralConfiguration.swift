@@ -36,6 +36,8 @@ public struct CentralConfiguration: Sendable {
     public var stream = StreamSettings()
     /// HTTP header, body and idle timeouts and request-head size limits.
     public var http = HTTPConnectionLimits()
+    /// The operator's console and webhooks.
+    public var console = ConsoleSettings()
 
     public init() {}
 
@@ -108,6 +110,7 @@ public struct CentralConfiguration: Sendable {
             configuration.shutdownGrace = try parseSeconds(grace, name: "SHUTDOWN_GRACE_SECONDS")
         }
         try readHTTPLimits(environment, into: &configuration)
+        try ConsoleSettings.read(environment, into: &configuration.console)
         return configuration
     }
 

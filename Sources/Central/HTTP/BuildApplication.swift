@@ -54,9 +54,29 @@ public func buildApplication(
     router.add(middleware: ErrorResponseMiddleware())
     OpsController(services: services, registry: registry).addRoutes(to: router)
     LicenseController(services: services, registry: registry, tickets: tickets, providers: providers).addRoutes(to: router)
-    let admin = router.group("/v1/admin").add(middleware: AdminAuthMiddleware(adminToken: adminToken, services: services))
+    let consoleSessions = ConsoleSessionBook(idleTimeout: configuration.console.idleTimeout)
+    let authenticator = AdminAuthenticator(adminToken: adminToken, services: services, sessions: consoleSessions)
+    let admin = router.group("/v1/admin").add(middleware: AdminAuthMiddleware(authenticator: authenticator))
     AdminController(services: services, registry: registry).addRoutes(to: admin)
     ProviderKeyController(vault: vault, services: services).addRoutes(to: admin)
+    OperatorController(services: services, sessions: consoleSessions).addRoutes(to: admin)
+    WebhookController(services: services).addRoutes(to: admin)
+    let minutesRequests = MinutesRequestController(services: services)
+    minutesRequests.addAdminRoutes(to: admin)
+    minutesRequests.addLicenseRoutes(to: router)
+    ConsoleController(
+        services: services, authenticator: authenticator, sessions: consoleSessions,
+        assets: ConsoleAssets.load(logger: logger), secureCookie: tls != nil || configuration.console.secureCookie
+    ).addRoutes(to: router)
+    let webhookHTTP = WebhookDispatcher.makeHTTPClient()
+    let webhookServices: [any Service] = [
+        WebhookDispatcher(
+            store: store, clock: clock, http: webhookHTTP, retry: configuration.console.webhookRetry, logger: logger),
+        WebhookEventScanner(
+            store: store, clock: clock, policy: LicenseEventPolicy(expiringSoonDays: configuration.console.expiringSoonDays),
+            interval: configuration.console.eventScanInterval, logger: logger),
+        ChatHTTPClientService(client: webhookHTTP),
+    ]
     ChatController(
         services: services, settings: chatSettings,
         client: chatHTTP.map { ChatUpstreamClient(http: $0, keys: vault, logger: logger) }
@@ -80,7 +100,7 @@ public func buildApplication(
             StreamShutdownService(
                 registry: registry, store: store, clock: clock, instanceID: configuration.resolvedInstanceID,
                 instanceLapse: configuration.instanceLapse),
-        ] + chatServices,
+        ] + chatServices + webhookServices,
         onServerRunning: onServerRunning,
         logger: logger)
     // Sessions a crash of this instance (or a lapsed one) left open are billed up to their last

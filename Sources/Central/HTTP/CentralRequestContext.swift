@@ -6,6 +6,8 @@ import NIOCore
 public struct CentralRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// Set by `AdminAuthMiddleware` for `/v1/admin` requests: who is acting, with what role.
+    public var adminOperator: AuthenticatedOperator?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

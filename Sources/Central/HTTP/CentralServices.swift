@@ -18,11 +18,10 @@ struct CentralServices: Sendable {
         clientAddress.clientIP(request: request, context: context)
     }
 
-    /// The operator behind an admin request, for the audit trail. `X-Actor` names the person
-    /// (the CLI sends `cli:<user>`); the token is shared, so the IP is recorded too.
+    /// The operator behind an admin request, for the audit trail: the signed-in operator's name
+    /// (`AdminAuthMiddleware`), and the IP, since the shared token can be used by several people.
     func actor(_ request: Request, _ context: CentralRequestContext) -> AdminOperator {
-        let name = request.header("x-actor").map { String($0.prefix(100)) } ?? "admin-api"
-        return AdminOperator(name: name, ip: clientIP(request, context))
+        AdminOperator(name: context.adminOperator?.name ?? "admin-api", ip: clientIP(request, context))
     }
 
     /// The license key as the edge presents it: `Authorization: Bearer …` or `X-License-Key`.

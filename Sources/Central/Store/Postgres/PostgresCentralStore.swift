@@ -142,21 +142,29 @@ public final class PostgresCentralStore: CentralStore {
     ) async throws -> License? {
         // The body runs while this call waits for it, never after: it does not really escape.
         try await withoutActuallyEscaping(change) { change in try await write { db in
-            guard var license = try await Self.license(db, id: id, forUpdate: true) else { return nil }
-            let before = license
-            try change(&license)
-            license.updatedAt = now
-            try await PostgresRows.update(license, db)
-            if license.limitMs != before.limitMs {
-                try await Self.appendLedger(
-                    db, licenseID: id, sessionID: nil, kind: .credit, requestedMs: license.limitMs - before.limitMs,
-                    amountMs: license.limitMs - before.limitMs, balanceBefore: before.remainingMs,
-                    balanceAfter: license.remainingMs, reason: action,
-                    idempotencyKey: "\(action):\(id):\(UUID().uuidString)", now: now)
-            }
-            try await Self.appendAudit(db, action: action, licenseID: id, detail: detail, actor: actor, now: now)
-            return license
+            try await Self.modifyLicense(db, id: id, action: action, detail: detail, actor: actor, now: now, change)
         } }
+    }
+
+    /// `modifyLicense` inside a caller's transaction (a minutes request's approval tops up in its own).
+    static func modifyLicense(
+        _ db: PostgresTransaction, id: String, action: String, detail: String?, actor: AdminOperator, now: Date,
+        _ change: (inout License) throws -> Void
+    ) async throws -> License? {
+        guard var license = try await Self.license(db, id: id, forUpdate: true) else { return nil }
+        let before = license
+        try change(&license)
+        license.updatedAt = now
+        try await PostgresRows.update(license, db)
+        if license.limitMs != before.limitMs {
+            try await Self.appendLedger(
+                db, licenseID: id, sessionID: nil, kind: .credit, requestedMs: license.limitMs - before.limitMs,
+                amountMs: license.limitMs - before.limitMs, balanceBefore: before.remainingMs,
+                balanceAfter: license.remainingMs, reason: action,
+                idempotencyKey: "\(action):\(id):\(UUID().uuidString)", now: now)
+        }
+        try await Self.appendAudit(db, action: action, licenseID: id, detail: detail, actor: actor, now: now)
+        return license
     }
 
     public func deleteLicense(id: String, actor: AdminOperator, now: Date) async throws -> Bool {

@@ -245,6 +245,74 @@ enum PostgresMigrations {
             "CREATE INDEX chat_requests_license_day ON chat_requests(license_id, day)",
             "CREATE INDEX chat_requests_license_created ON chat_requests(license_id, created_at)",
         ]),
+        // The operator's console (see the SQLite store's v10_console).
+        Migration(version: 5, name: "v5_console", statements: [
+            """
+            CREATE TABLE operators (
+                name TEXT PRIMARY KEY,
+                role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                disabled_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE minutes_requests (
+                id TEXT PRIMARY KEY,
+                license_id TEXT NOT NULL,
+                minutes DOUBLE PRECISION NOT NULL,
+                note TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'declined')),
+                created_at BIGINT NOT NULL,
+                decided_at BIGINT,
+                decided_by TEXT,
+                granted_minutes DOUBLE PRECISION,
+                answer TEXT
+            )
+            """,
+            "CREATE INDEX minutes_requests_license ON minutes_requests(license_id, created_at)",
+            "CREATE INDEX minutes_requests_status ON minutes_requests(status, created_at)",
+            "CREATE UNIQUE INDEX minutes_requests_one_pending ON minutes_requests(license_id) WHERE status = 'pending'",
+            """
+            CREATE TABLE webhook_endpoints (
+                id TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                secret TEXT NOT NULL,
+                events TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL,
+                description TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE webhook_events (
+                id TEXT PRIMARY KEY,
+                type TEXT NOT NULL,
+                license_id TEXT,
+                payload TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE webhook_deliveries (
+                id TEXT PRIMARY KEY,
+                event_id TEXT NOT NULL,
+                endpoint_id TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                attempts INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                next_attempt_at BIGINT,
+                last_attempt_at BIGINT,
+                last_status INTEGER,
+                last_error TEXT,
+                delivered_at BIGINT,
+                UNIQUE (event_id, endpoint_id)
+            )
+            """,
+            "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at)",
+            "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, created_at)",
+        ]),
     ]
 
     /// A default plan as an INSERT with literals (a migration's statements carry no bindings).

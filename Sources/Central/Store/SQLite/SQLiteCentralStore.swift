@@ -122,21 +122,29 @@ public final class SQLiteCentralStore: CentralStore {
         _ change: @Sendable (inout License) throws -> Void
     ) async throws -> License? {
         try await pool.write { db in
-            guard var license = try Self.license(db, id: id) else { return nil }
-            let before = license
-            try change(&license)
-            license.updatedAt = now
-            try SQLiteRows.update(license, db: db)
-            if license.limitMs != before.limitMs {
-                try Self.appendLedger(
-                    db, licenseID: id, sessionID: nil, kind: .credit, requestedMs: license.limitMs - before.limitMs,
-                    amountMs: license.limitMs - before.limitMs, balanceBefore: before.remainingMs,
-                    balanceAfter: license.remainingMs, reason: action,
-                    idempotencyKey: "\(action):\(id):\(UUID().uuidString)", now: now)
-            }
-            try Self.appendAudit(db, action: action, licenseID: id, detail: detail, actor: actor, now: now)
-            return license
+            try Self.modifyLicense(db, id: id, action: action, detail: detail, actor: actor, now: now, change)
         }
+    }
+
+    /// `modifyLicense` inside a caller's transaction (a minutes request's approval tops up in its own).
+    static func modifyLicense(
+        _ db: Database, id: String, action: String, detail: String?, actor: AdminOperator, now: Date,
+        _ change: (inout License) throws -> Void
+    ) throws -> License? {
+        guard var license = try Self.license(db, id: id) else { return nil }
+        let before = license
+        try change(&license)
+        license.updatedAt = now
+        try SQLiteRows.update(license, db: db)
+        if license.limitMs != before.limitMs {
+            try Self.appendLedger(
+                db, licenseID: id, sessionID: nil, kind: .credit, requestedMs: license.limitMs - before.limitMs,
+                amountMs: license.limitMs - before.limitMs, balanceBefore: before.remainingMs,
+                balanceAfter: license.remainingMs, reason: action,
+                idempotencyKey: "\(action):\(id):\(UUID().uuidString)", now: now)
+        }
+        try Self.appendAudit(db, action: action, licenseID: id, detail: detail, actor: actor, now: now)
+        return license
     }
 
     public func deleteLicense(id: String, actor: AdminOperator, now: Date) async throws -> Bool {

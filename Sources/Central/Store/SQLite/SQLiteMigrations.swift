@@ -281,6 +281,72 @@ enum SQLiteMigrations {
                 CREATE INDEX chat_requests_license_created ON chat_requests(license_id, created_at);
                 """)
         }
+        migrator.registerMigration("v10_console") { db in
+            // The operator's console: named operators with roles (tokens hashed), customers'
+            // requests for more minutes (one pending per license, enforced by the index too),
+            // webhook endpoints, events (one row per event id) and their deliveries.
+            try db.execute(sql: """
+                CREATE TABLE operators (
+                    name TEXT PRIMARY KEY,
+                    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    created_by TEXT NOT NULL,
+                    disabled_at INTEGER
+                ) WITHOUT ROWID;
+
+                CREATE TABLE minutes_requests (
+                    id TEXT PRIMARY KEY,
+                    license_id TEXT NOT NULL,
+                    minutes REAL NOT NULL,
+                    note TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'declined')),
+                    created_at INTEGER NOT NULL,
+                    decided_at INTEGER,
+                    decided_by TEXT,
+                    granted_minutes REAL,
+                    answer TEXT
+                ) WITHOUT ROWID;
+                CREATE INDEX minutes_requests_license ON minutes_requests(license_id, created_at);
+                CREATE INDEX minutes_requests_status ON minutes_requests(status, created_at);
+                CREATE UNIQUE INDEX minutes_requests_one_pending ON minutes_requests(license_id) WHERE status = 'pending';
+
+                CREATE TABLE webhook_endpoints (
+                    id TEXT PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    events TEXT NOT NULL,
+                    enabled INTEGER NOT NULL,
+                    description TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE webhook_events (
+                    id TEXT PRIMARY KEY,
+                    type TEXT NOT NULL,
+                    license_id TEXT,
+                    payload TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE webhook_deliveries (
+                    id TEXT PRIMARY KEY,
+                    event_id TEXT NOT NULL,
+                    endpoint_id TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    next_attempt_at INTEGER,
+                    last_attempt_at INTEGER,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    delivered_at INTEGER,
+                    UNIQUE (event_id, endpoint_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+                CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, created_at);
+                """)
+        }
         return migrator
     }
 }
