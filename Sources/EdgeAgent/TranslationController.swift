@@ -25,6 +25,8 @@ public actor TranslationController {
     /// What central last said of the quota (settled after a session that ran out), while it
     /// still answers.
     private var latestQuota: QuotaMessage?
+    /// The request for more minutes the pages saw last: an approval since then reloads the quota.
+    private var lastMinutesRequest: MinutesRequestNotice?
     /// Reads the quota for the pages while they listen and no session runs.
     private var quotaWatch: Task<Void, Never>?
 
@@ -111,6 +113,25 @@ public actor TranslationController {
     }
 
     public func devices() -> [AudioDevice] { audio.devices() }
+
+    /// The license's latest request for more minutes, as central has it.
+    public func latestMinutesRequest() async throws(CentralClient.Refusal) -> MinutesRequestReply {
+        let reply = try await central.latestMinutesRequest()
+        let answered = reply.request.map { $0.status == .approved && lastMinutesRequest?.id == $0.id && lastMinutesRequest?.status == .pending } ?? false
+        lastMinutesRequest = reply.request
+        // Approved since the page last looked: every page sees the new quota now, not at the
+        // next minute's read (while streaming, central pushes it on the stream anyway).
+        if answered, !status.link.isLive { _ = try? await readQuota() }
+        return reply
+    }
+
+    /// Asks the vendor for more minutes; an approval shows as a quota change (pushed while
+    /// streaming, read again by the page otherwise).
+    public func requestMinutes(_ minutes: Double, note: String) async throws(CentralClient.Refusal) -> MinutesRequestReply {
+        let reply = try await central.requestMinutes(minutes, note: note)
+        lastMinutesRequest = reply.request
+        return reply
+    }
 
     /// The serving provider's language pairs, from central.
     public func languages() async throws(CentralClient.Refusal) -> LanguageCatalog {

@@ -1,10 +1,9 @@
 import Foundation
+import Protocol
 
 /// A customer's request, sent from the edge page, for more minutes on their license.
 public struct MinutesRequest: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable, CaseIterable {
-        case pending, approved, declined
-    }
+    public typealias Status = MinutesRequestNotice.Status
 
     public var id: String
     public var licenseID: String
@@ -46,6 +45,13 @@ public struct MinutesRequest: Codable, Sendable, Equatable {
 
     static func newID() -> String { RandomIdentifier.make(prefix: "mreq_", words: 2) }
 
+    /// What the customer's edge is shown.
+    var notice: MinutesRequestNotice {
+        MinutesRequestNotice(
+            id: id, minutes: minutes, note: note, status: status, createdAt: createdAt, decidedAt: decidedAt,
+            grantedMinutes: grantedMinutes, answer: answer)
+    }
+
     /// The request as decided: what the store writes back.
     mutating func apply(_ decision: MinutesRequestDecision, by operatorName: String, at now: Date) {
         decidedAt = now
@@ -81,7 +87,10 @@ public struct MinutesRequestLimits: Sendable, Equatable {
     public var maxMinutes: Double
     public var noteLength: Int
 
-    public init(perDay: Int = 5, maxMinutes: Double = 100_000, noteLength: Int = 500) {
+    public init(
+        perDay: Int = 5, maxMinutes: Double = MinutesRequestNotice.minutesRange.upperBound,
+        noteLength: Int = MinutesRequestNotice.noteLength
+    ) {
         self.perDay = perDay
         self.maxMinutes = maxMinutes
         self.noteLength = noteLength

@@ -66,14 +66,14 @@ struct MinutesRequestController {
         let event = WebhookEventFactory.event(
             .minutesRequested, license: license, discriminator: created.id, now: now, minutesRequest: created)
         _ = try? await services.store.enqueueWebhookEvent(event)
-        return try jsonResponse(RequestBody(request: created), status: .created)
+        return try jsonResponse(MinutesRequestReply(request: created.notice), status: .created)
     }
 
     /// The license's most recent request, answered or not (`request` is null when there is none).
     @Sendable func latest(_ request: Request, context: CentralRequestContext) async throws -> Response {
         let license = try await services.authenticatedLicense(request, context)
         let last = try await services.store.minutesRequests(status: nil, licenseID: license.id, limit: 1).first
-        return try jsonResponse(RequestBody(request: last))
+        return try jsonResponse(MinutesRequestReply(request: last?.notice))
     }
 
     struct ListBody: Encodable {

@@ -52,12 +52,26 @@ public struct CentralClient: Sendable {
     }
 
     public func quota() async throws(Refusal) -> QuotaSnapshot {
-        try await send(.GET, "/v1/license/quota", body: nil)
+        try await send(.GET, "/v1/license/quota", body: nil as [String: String]?)
     }
 
     /// The serving provider and its language pairs.
     public func languages() async throws(Refusal) -> LanguageCatalog {
-        try await send(.GET, "/v1/providers", body: nil)
+        try await send(.GET, "/v1/providers", body: nil as [String: String]?)
+    }
+
+    /// The license's latest request for more minutes and its answer.
+    public func latestMinutesRequest() async throws(Refusal) -> MinutesRequestReply {
+        try await send(.GET, "/v1/license/minutes-requests/latest", body: nil as [String: String]?)
+    }
+
+    public func requestMinutes(_ minutes: Double, note: String) async throws(Refusal) -> MinutesRequestReply {
+        try await send(.POST, "/v1/license/minutes-requests", body: MinutesAsked(minutes: minutes, note: note))
+    }
+
+    struct MinutesAsked: Encodable {
+        var minutes: Double
+        var note: String
     }
 
     public func admit(deviceID: String, holder: String?, resumeSessionID: String? = nil) async throws(Refusal) -> SessionGrant {
@@ -69,7 +83,7 @@ public struct CentralClient: Sendable {
 
     static let unreachable = ErrorCode("central_unreachable")
 
-    private func send<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [String: String]?) async throws(Refusal) -> T {
+    private func send<T: Decodable, Body: Encodable>(_ method: HTTPMethod, _ path: String, body: Body?) async throws(Refusal) -> T {
         var request = HTTPClientRequest(url: url(path))
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(licenseKey)")

@@ -70,6 +70,26 @@ public enum LocalAPI {
                 return refusal(failure)
             }
         }
+        router.get("/api/license/minutes-request") { _, _ in
+            do {
+                return try json(try await controller.latestMinutesRequest())
+            } catch let failure as CentralClient.Refusal {
+                return refusal(failure)
+            }
+        }
+        router.post("/api/license/minutes-request") { request, context in
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            guard let asked = MinutesRequestBody.parse(Data(buffer: body)) else {
+                return error(
+                    .badRequest, .invalidMessage,
+                    "Send {\"minutes\": 1-100000, \"note\": optional text of at most 500 characters}.")
+            }
+            do {
+                return try json(try await controller.requestMinutes(asked.minutes, note: asked.note ?? ""), status: .created)
+            } catch let failure as CentralClient.Refusal {
+                return refusal(failure)
+            }
+        }
         router.get("/api/devices") { _, _ in try json(["devices": await controller.devices()]) }
         router.get("/api/languages") { _, _ in
             do {

@@ -8,6 +8,7 @@ import { initialState, reduce, isLive, edgeMicMissing, LIVE_LINKS } from "./redu
 import { EdgeSocket } from "./socket.js";
 import { Controls, storedChoices } from "./controls.js";
 import * as view from "./view.js";
+import * as minutesRequest from "./minutes-request.js";
 
 let state = initialState(storedChoices());
 let noDeviceTimer = 0;
@@ -85,6 +86,7 @@ window.speechEdgePage = Object.freeze({
   state: () => JSON.parse(JSON.stringify({
     status: state.status, quota: state.quota, warning: state.warning, error: state.error, provider: state.provider,
     session: state.session, socketOpen: state.socketOpen, micActive: state.micActive, catalog: state.catalog,
+    minutesRequest: minutesRequest.known(),
   })),
 });
 
@@ -92,6 +94,7 @@ function main() {
   setLanguage(language());
   view.retranslate(state);
   controls.wire();
+  minutesRequest.wire();
   socket.connect();
   setTimeout(() => dispatch({ type: "grace_over" }), 3000);
   controls.loadLanguages();

@@ -5,6 +5,7 @@ import { t, locale, language, translateDocument, errorText, languageName } from 
 import * as Q from "./quota.js";
 import { Transcript, Pane } from "./transcript.js";
 import { LIVE_LINKS, isLive } from "./reducer.js";
+import * as minutesRequest from "./minutes-request.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -123,6 +124,7 @@ export function render(state) {
   $("demo-badge").hidden = !state.provider?.demo;
 
   renderQuota(state);
+  minutesRequest.render(state);
   renderWarning(state);
   renderAlert(state);
 

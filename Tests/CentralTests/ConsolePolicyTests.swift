@@ -1,0 +1,112 @@
+@testable import Central
+import Foundation
+import Protocol
+import Testing
+
+/// The console's rules without a server or a database.
+@Suite struct ConsolePolicyTests {
+    @Test func rolesCoverWhatTheyShould() {
+        let cases: [(String, String, OperatorRole)] = [
+            ("GET", "licenses", .viewer), ("GET", "usage/sessions", .viewer), ("GET", "provider-keys", .viewer),
+            ("GET", "plans", .viewer), ("GET", "audit", .viewer), ("HEAD", "licenses/lic_1", .viewer),
+            ("POST", "licenses", .operator), ("POST", "licenses/lic_1/topup", .operator), ("DELETE", "sessions/s1", .operator),
+            ("PATCH", "licenses/lic_1", .operator), ("POST", "minutes-requests/m1/approve", .operator),
+            ("PUT", "plans/x", .admin), ("POST", "provider-keys", .admin), ("GET", "operators", .admin),
+            ("GET", "webhooks", .admin), ("POST", "webhooks/deliveries/d/redeliver", .admin), ("DELETE", "operators/x", .admin),
+        ]
+        for (method, path, role) in cases {
+            #expect(ConsolePermission.required(method: method, path: path) == role, "\(method) \(path)")
+        }
+        #expect(OperatorRole.viewer < .operator && OperatorRole.operator < .admin)
+    }
+
+    @Test func operatorNamesAreShortPlainAndCannotPoseAsTheSharedToken() {
+        for name in ["alice", "bob.smith", "ops-1", "maria@example.com"] { #expect(OperatorAccount.isValidName(name), "\(name)") }
+        for name in ["", "admin-api", "admin-token", "cli:root", "a b", "名字", "x\u{202E}y", String(repeating: "a", count: 65)] {
+            #expect(!OperatorAccount.isValidName(name), "\(name)")
+        }
+        let token = OperatorAccount.generateToken()
+        #expect(token.hasPrefix("op_") && token.count == 67 && token != OperatorAccount.generateToken())
+    }
+
+    @Test func retriesBackOffFourfoldAndStopAfterADay() {
+        let policy = WebhookRetryPolicy()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var now = start
+        var waits: [TimeInterval] = []
+        var attempts = 1
+        while let next = policy.nextAttempt(afterFailedAttempts: attempts, createdAt: start, now: now) {
+            waits.append(next.timeIntervalSince(now))
+            now = next
+            attempts += 1
+        }
+        #expect(waits.prefix(6) == [10, 40, 160, 640, 2560, 10240])
+        #expect(waits.dropFirst(6).allSatisfy { $0 == 6 * 3600 })
+        #expect(now.timeIntervalSince(start) <= 86_400 && now.timeIntervalSince(start) > 86_400 - 6 * 3600)
+    }
+
+    @Test func signaturesFollowTheDocumentedScheme() {
+        let body = Array(#"{"id":"evt_1"}"#.utf8)
+        let header = WebhookSignature.sign(secret: "whsec_test", timestamp: 1_800_000_000, body: body)
+        // HMAC-SHA256("whsec_test", "1800000000.{\"id\":\"evt_1\"}"), computed independently (Python's hmac).
+        #expect(header == "t=1800000000,v1=" + Self.expectedHex)
+        let now = Date(timeIntervalSince1970: 1_800_000_100)
+        #expect(WebhookSignature.verify(header: header, secret: "whsec_test", body: body, now: now))
+        #expect(!WebhookSignature.verify(header: header, secret: "whsec_test", body: Array(#"{"id":"evt_2"}"#.utf8), now: now))
+        #expect(!WebhookSignature.verify(header: header, secret: "whsec_test", body: body, now: now.addingTimeInterval(600)))
+        #expect(!WebhookSignature.verify(header: "t=1800000000", secret: "whsec_test", body: body, now: now))
+        #expect(!WebhookSignature.verify(header: "garbage", secret: "whsec_test", body: body, now: now))
+    }
+
+    static let expectedHex = "45705be2a45ab5acdd1395cc695e9e7073125385ec24194921c401dff44176f8"
+
+    @Test func eventsFollowTheLicenseState() {
+        let policy = LicenseEventPolicy(expiringSoonDays: 3)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        var license = License(
+            id: "lic_1", keyPrefix: "TRIAL-X", customerName: "C", customerEmail: nil, plan: "p", status: .active, createdAt: now,
+            updatedAt: now, startsAt: now, expiresAt: now.addingTimeInterval(10 * 86_400), validityDays: 10,
+            expiryFromFirstUse: false, limitMs: 100_000, usedMs: 0, sessionLimit: nil, sessionsUsed: 0, dailyCapMs: 10_000,
+            maxConcurrent: 1, maxDevices: 1, ipAllowlist: IPAllowlist(blocks: []), notes: "", lastUsedAt: nil)
+        #expect(policy.occurrences(of: license, usedTodayMs: nil, now: now).isEmpty)
+        license.usedMs = 79_999
+        #expect(policy.occurrences(of: license, usedTodayMs: nil, now: now).isEmpty)
+        license.usedMs = 80_000
+        #expect(policy.occurrences(of: license, usedTodayMs: nil, now: now).map(\.type) == [.usage80])
+        license.usedMs = 96_000
+        #expect(policy.occurrences(of: license, usedTodayMs: 10_000, now: now).map(\.type) == [.usage95, .dailyCapReached])
+        license.usedMs = 100_000
+        #expect(policy.occurrences(of: license, usedTodayMs: 9_999, now: now).map(\.type) == [.usageExhausted])
+        #expect(policy.occurrences(of: license, usedTodayMs: nil, now: now).first?.discriminator == "100000")
+        license.usedMs = 0
+        let soon = now.addingTimeInterval(8 * 86_400)
+        #expect(policy.occurrences(of: license, usedTodayMs: nil, now: soon).map(\.type) == [.expiringSoon])
+        let after = now.addingTimeInterval(10 * 86_400 + 60)
+        #expect(policy.occurrences(of: license, usedTodayMs: nil, now: after).map(\.type) == [.expired])
+        #expect(policy.occurrences(of: license, usedTodayMs: nil, now: after.addingTimeInterval(86_400)).isEmpty)
+        license.status = .suspended
+        license.usedMs = 100_000
+        #expect(policy.occurrences(of: license, usedTodayMs: nil, now: now).isEmpty)
+    }
+
+    @Test func aSessionLapsesWhenIdleOrOldAndTheBookStaysBounded() {
+        let book = ConsoleSessionBook(idleTimeout: 60, maxAge: 300, capacity: 3)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let who = AuthenticatedOperator(name: "a", role: .viewer, sharedToken: false)
+        let (cookie, session) = book.open(for: who, now: start)
+        #expect(session.csrfToken.hasPrefix("csrf_") && cookie.hasPrefix("cs_"))
+        var now = start
+        for _ in 0..<4 {
+            now = now.addingTimeInterval(59)
+            #expect(book.session(cookie: cookie, now: now) != nil)
+        }
+        now = now.addingTimeInterval(59)
+        #expect(book.session(cookie: cookie, now: now) != nil)
+        #expect(book.session(cookie: cookie, now: start.addingTimeInterval(301)) == nil, "older than maxAge")
+        let (idle, _) = book.open(for: who, now: start)
+        #expect(book.session(cookie: idle, now: start.addingTimeInterval(61)) == nil)
+        for _ in 0..<10 { _ = book.open(for: who, now: start) }
+        #expect(book.count <= 3)
+        #expect(book.session(cookie: "cs_forged", now: start) == nil)
+    }
+}

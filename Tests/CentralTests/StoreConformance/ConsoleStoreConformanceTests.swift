@@ -1,0 +1,187 @@
+@testable import Central
+import Foundation
+import Protocol
+import Testing
+
+/// `OperatorStore`, `MinutesRequestStore` and `WebhookStore` as every store must keep them,
+/// with parallel callers on several connections where a rule must hold across instances.
+@Suite(.bounded, .postgresTestScope) struct ConsoleStoreConformanceTests {
+    let admin = AdminOperator(name: "alice", ip: "192.0.2.1")
+
+    @Test(arguments: StoreFactory.all)
+    func operatorsAreFoundByTokenHashUntilDisabled(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let account = OperatorAccount(name: "reader", role: .viewer, createdAt: s.now, createdBy: "alice")
+        try await s.store.insertOperator(account, tokenHash: LicenseKey.hash("op_one"), actor: admin)
+        await #expect(throws: StoreError.duplicateKey) {
+            try await s.store.insertOperator(account, tokenHash: LicenseKey.hash("op_two"), actor: admin)
+        }
+        #expect(try await s.store.operatorAccount(tokenHash: LicenseKey.hash("op_one")) == account)
+        #expect(try await s.store.operatorAccount(tokenHash: LicenseKey.hash("op_nope")) == nil)
+        #expect(try await s.store.disableOperator(name: "reader", actor: admin, now: s.now))
+        #expect(try await s.store.disableOperator(name: "reader", actor: admin, now: s.now) == false)
+        #expect(try await s.store.operatorAccount(tokenHash: LicenseKey.hash("op_one")) == nil)
+        #expect(try await s.store.operators().map(\.disabledAt) == [s.now])
+        #expect(try await s.store.audit(AuditQuery()).map(\.action) == ["operator.disable", "operator.create"])
+    }
+
+    func request(_ licenseID: String, _ s: StoreUnderTest, minutes: Double = 30) -> MinutesRequest {
+        MinutesRequest(
+            id: MinutesRequest.newID(), licenseID: licenseID, minutes: minutes, note: "for the demo", status: .pending,
+            createdAt: s.now)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func parallelRequestsOfOneLicenseLeaveExactlyOnePending(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let (_, id) = try await s.createLicense()
+        let connections = try await s.connections(4)
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<12 {
+                let connection = connections[index % connections.count]
+                let draft = request(id, s)
+                group.addTask {
+                    do {
+                        _ = try await connection.createMinutesRequest(draft, limits: MinutesRequestLimits(), now: s.now)
+                        return true
+                    } catch MinutesRequestRefusal.pending {
+                        return false
+                    }
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 1)
+        #expect(try await s.store.minutesRequests(status: .pending, licenseID: id, limit: 10).count == 1)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func aLicenseAsksAtMostPerDayTimesAUTCDay(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let (_, id) = try await s.createLicense()
+        let limits = MinutesRequestLimits(perDay: 2)
+        for _ in 0..<2 {
+            let made = try await s.store.createMinutesRequest(request(id, s), limits: limits, now: s.now)
+            _ = try await s.store.decideMinutesRequest(id: made.id, .decline(answer: nil), actor: admin, now: s.now)
+            s.clock.advance(by: 1)
+        }
+        do {
+            _ = try await s.store.createMinutesRequest(request(id, s), limits: limits, now: s.now)
+            Issue.record("a third request the same day was accepted")
+        } catch MinutesRequestRefusal.dailyLimit(let retry) {
+            #expect(retry > 0 && retry <= 86_400)
+        }
+        s.clock.advance(by: 86_400)
+        _ = try await s.store.createMinutesRequest(request(id, s), limits: limits, now: s.now)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func anApprovalTopsUpOnceEvenWhenOperatorsRace(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let (_, id) = try await s.createLicense { $0.minutes = 10 }
+        let made = try await s.store.createMinutesRequest(request(id, s, minutes: 30), limits: MinutesRequestLimits(), now: s.now)
+        let connections = try await s.connections(3)
+        let decided = try await withThrowingTaskGroup(of: MinutesRequest?.self) { group in
+            for index in 0..<6 {
+                let connection = connections[index % connections.count]
+                group.addTask {
+                    try await connection.decideMinutesRequest(
+                        id: made.id, .approve(minutes: 45, answer: "enjoy"), actor: admin, now: s.now)
+                }
+            }
+            return try await group.reduce(into: [MinutesRequest]()) { if let decided = $1 { $0.append(decided) } }
+        }
+        #expect(decided.count == 1)
+        #expect(decided.first?.status == .approved && decided.first?.grantedMinutes == 45 && decided.first?.decidedBy == "alice")
+        let license = try #require(try await s.store.license(id: id))
+        #expect(license.limitMs == Milliseconds.fromMinutes(55))
+        let credits = try await s.store.ledger(licenseID: id).filter { $0.kind == .credit }
+        #expect(credits.map(\.amountMs) == [Milliseconds.fromMinutes(45)])
+        #expect(try await s.store.minutesRequest(id: made.id)?.answer == "enjoy")
+        #expect(try await s.store.audit(AuditQuery(licenseID: id)).prefix(2).map(\.action) == ["minutes_request.approved", "license.topup"])
+        // Answered: neither approvable nor declinable again.
+        #expect(try await s.store.decideMinutesRequest(id: made.id, .decline(answer: nil), actor: admin, now: s.now) == nil)
+    }
+
+    func endpoint(_ s: StoreUnderTest, events: Set<WebhookEventType>) -> WebhookEndpoint {
+        WebhookEndpoint(
+            id: WebhookEndpoint.newID(), url: "http://127.0.0.1:9/hook", secret: "whsec_0123456789abcdef", events: events,
+            enabled: true, description: "", createdAt: s.now)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func anEventIsRecordedOnceAndDeliveredToItsSubscribers(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let (_, id) = try await s.createLicense()
+        let license = try #require(try await s.store.license(id: id))
+        let suspensions = endpoint(s, events: [.suspended, .revoked])
+        let usage = endpoint(s, events: [.usage80])
+        try await s.store.insertWebhookEndpoint(suspensions, actor: admin)
+        try await s.store.insertWebhookEndpoint(usage, actor: admin)
+        let event = WebhookEventFactory.event(.suspended, license: license, discriminator: "1", now: s.now)
+        let connections = try await s.connections(3)
+        let inserted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<9 {
+                let connection = connections[index % connections.count]
+                group.addTask { try await connection.enqueueWebhookEvent(event) }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(inserted == 1)
+        let deliveries = try await s.store.webhookDeliveries(endpointID: nil, limit: 10)
+        #expect(deliveries.map(\.endpointID) == [suspensions.id])
+        #expect(deliveries.first?.eventID == event.id && deliveries.first?.eventType == .suspended)
+
+        // A disabled endpoint gets nothing new.
+        _ = try await s.store.updateWebhookEndpoint(
+            id: suspensions.id, enabled: false, events: nil, description: nil, actor: admin, now: s.now)
+        let revoked = WebhookEventFactory.event(.revoked, license: license, discriminator: "2", now: s.now)
+        #expect(try await s.store.enqueueWebhookEvent(revoked))
+        #expect(try await s.store.webhookDeliveries(endpointID: nil, limit: 10).count == 1)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func claimsAreExclusiveAndAttemptsAreLogged(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let (_, id) = try await s.createLicense()
+        let license = try #require(try await s.store.license(id: id))
+        let hook = endpoint(s, events: [.suspended])
+        try await s.store.insertWebhookEndpoint(hook, actor: admin)
+        for index in 0..<10 {
+            try await s.store.enqueueWebhookEvent(
+                WebhookEventFactory.event(.suspended, license: license, discriminator: "\(index)", now: s.now))
+        }
+        let connections = try await s.connections(3)
+        let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+            for connection in connections {
+                group.addTask {
+                    try await connection.claimDueWebhookDeliveries(now: s.now, claimUntil: s.now.addingTimeInterval(60), limit: 4)
+                        .map(\.delivery.id)
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(claimed.count == 10 && Set(claimed).count == 10)
+        #expect(try await s.store.claimDueWebhookDeliveries(now: s.now, claimUntil: s.now, limit: 50).isEmpty)
+
+        let first = claimed[0]
+        let retryAt = s.now.addingTimeInterval(10)
+        try await s.store.recordWebhookAttempt(
+            id: first, at: s.now, delivered: false, status: 500, error: "receiver answered 500", nextAttemptAt: retryAt)
+        s.clock.advance(by: 10)
+        let due = try await s.store.claimDueWebhookDeliveries(now: s.now, claimUntil: s.now.addingTimeInterval(60), limit: 50)
+        #expect(due.map(\.delivery.id) == [first])
+        #expect(due.first?.delivery.attempts == 1 && due.first?.delivery.lastStatus == 500)
+        #expect(due.first?.secret == hook.secret && due.first?.url == hook.url)
+        try await s.store.recordWebhookAttempt(id: first, at: s.now, delivered: true, status: 204, error: nil, nextAttemptAt: nil)
+        let logged = try #require(try await s.store.webhookDeliveries(endpointID: hook.id, limit: 50).first { $0.id == first })
+        #expect(logged.status == .delivered && logged.attempts == 2 && logged.deliveredAt == s.now && logged.lastError == nil)
+
+        // Redelivery by hand: due now again, same event.
+        let again = try await s.store.redeliverWebhook(id: first, actor: admin, now: s.now)
+        #expect(again?.status == .pending && again?.eventID == logged.eventID)
+        #expect(try await s.store.claimDueWebhookDeliveries(now: s.now, claimUntil: s.now.addingTimeInterval(60), limit: 50)
+            .map(\.delivery.id) == [first])
+        #expect(try await s.store.redeliverWebhook(id: "whd_none", actor: admin, now: s.now) == nil)
+    }
+}
