@@ -18,8 +18,12 @@ struct ConsoleController {
         router.post("/v1/console/session", use: signIn)
         router.get("/v1/console/session", use: current)
         router.delete("/v1/console/session", use: signOut)
-        router.get("/admin") { _, _ in Response(status: .movedPermanently, headers: [.location: "/admin/"]) }
-        router.get("/admin/", use: page)
+        // The router treats `/admin` and `/admin/` as one route; the page's relative links need the slash.
+        router.get("/admin") { request, context in
+            request.uri.path.hasSuffix("/")
+                ? try await page(request, context: context)
+                : Response(status: .movedPermanently, headers: [.location: "/admin/"])
+        }
         router.get("/admin/{file}", use: page)
     }
 

@@ -220,7 +220,14 @@ function buildCreateForm(ctx, created, close, reload) {
 // ---- one license -----------------------------------------------------------------------------
 
 export async function renderLicense(view, ctx, id) {
-  const heading = pageHeading("license.loading");
+  let heading = pageHeading("license.loading");
+  const setHeading = (next) => {
+    const hadFocus = document.activeElement === heading;
+    heading.replaceWith(next);
+    heading = next;
+    if (hadFocus) next.focus();
+  };
+  let stopSessions = () => {};
   const detail = h("section", { id: "license-detail", "aria-labelledby": "page-title" });
   view.append(heading, detail);
   let lastAction = null;
@@ -231,14 +238,14 @@ export async function renderLicense(view, ctx, id) {
       license = await api("GET", `/licenses/${enc(id)}`);
     } catch (error) {
       if (!ctx.alive()) return;
-      clear(heading).append(tx("license.notFound"));
+      setHeading(pageHeading("license.notFound"));
       clear(detail).append(h("p", null, h("a", { href: "#/licenses", i18n: "license.back" })));
       report(error);
       return;
     }
     if (!ctx.alive()) return;
     rememberCustomers([license]);
-    clear(heading).append(h("span", { text: license.customer_name }));
+    setHeading(h("h1", { id: "page-title", tabindex: "-1", text: license.customer_name }));
     document.title = `${license.customer_name} — ${t("app.title")}`;
     clear(detail).append(...build(license));
     if (lastAction) {
@@ -359,7 +366,7 @@ export async function renderLicense(view, ctx, id) {
         })),
       h("div", { class: "card" },
         h("h2", { i18n: "license.actions" }),
-        h("div", { class: "row wrap-row", role: "group", "aria-label": t("license.actions") }, actions)),
+        h("div", { class: "row wrap-row", role: "group", i18nLabel: "license.actions" }, actions)),
       editForm(license, load),
       h("section", { class: "card", "aria-labelledby": "license-usage-title" },
         h("h2", { id: "license-usage-title", i18n: "license.usage30" }),
@@ -415,7 +422,8 @@ export async function renderLicense(view, ctx, id) {
       }
     }
     loadSessions();
-    ctx.every(5000, loadSessions);
+    stopSessions();
+    stopSessions = ctx.every(5000, loadSessions);
 
     api("GET", `/licenses/${enc(license.id)}/ledger`).then((body) => {
       if (!ctx.alive()) return;
@@ -435,13 +443,13 @@ export async function renderLicense(view, ctx, id) {
 
     const from = daysAgo(29);
     const to = daysAgo(0);
-    api("GET", `/usage${qs({ from, to, license_id: license.id })}`).then((report) => {
+    api("GET", `/usage${qs({ from, to, license_id: license.id })}`).then((usage) => {
       if (!ctx.alive()) return;
       const days = dayList(from, to);
       const perDay = new Map(days.map((d) => [d, 0]));
-      for (const row of report.rows || []) if (perDay.has(row.day)) perDay.set(row.day, perDay.get(row.day) + row.used_ms);
+      for (const row of usage.rows || []) if (perDay.has(row.day)) perDay.set(row.day, perDay.get(row.day) + row.used_ms);
       const values = days.map((d) => perDay.get(d) / 1000);
-      const total = (report.total_ms ?? values.reduce((a, b) => a + b * 1000, 0)) / 1000;
+      const total = (usage.total_ms ?? values.reduce((a, b) => a + b * 1000, 0)) / 1000;
       const chartArea = detail.querySelector("#license-usage-chart-area");
       clear(chartArea).append(barChart("license-usage-chart", {
         days,

@@ -86,9 +86,11 @@ extension PostgresCentralStore {
         var conditions = ["TRUE"]
         if let status { conditions.append("status = \(sql.bind(status.rawValue))") }
         if let licenseID { conditions.append("license_id = \(sql.bind(licenseID))") }
+        // Bound before `query` is called: the builder is a value, copied when its method is.
+        let limitPlaceholder = sql.bind(max(1, min(limit, 1000)))
         let query = sql.query("""
             SELECT * FROM minutes_requests WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY created_at DESC, id DESC LIMIT \(sql.bind(max(1, min(limit, 1000))))
+            ORDER BY created_at DESC, id DESC LIMIT \(limitPlaceholder)
             """)
         return try await read { db in try await db.rows(query).map(Self.minutesRequest) }
     }
@@ -247,9 +249,10 @@ extension PostgresCentralStore {
     public func webhookDeliveries(endpointID: String?, limit: Int) async throws -> [WebhookDelivery] {
         var sql = PostgresQueryBuilder()
         let filter = endpointID.map { "WHERE d.endpoint_id = \(sql.bind($0))" } ?? ""
+        let limitPlaceholder = sql.bind(max(1, min(limit, 1000)))
         let query = sql.query("""
             SELECT d.*, e.type AS event_type FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-            \(filter) ORDER BY d.created_at DESC, d.id DESC LIMIT \(sql.bind(max(1, min(limit, 1000))))
+            \(filter) ORDER BY d.created_at DESC, d.id DESC LIMIT \(limitPlaceholder)
             """)
         return try await read { db in try await db.rows(query).map(Self.webhookDelivery) }
     }
