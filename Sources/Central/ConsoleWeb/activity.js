@@ -81,7 +81,7 @@ export async function renderUsage(view, ctx) {
     h("div", { class: "field field-check" }, flagged, h("label", { for: "usage-flagged", i18n: "usage.flaggedOnly" })),
     h("div", { class: "field field-button" }, apply));
 
-  const csv = h("a", { id: "usage-csv", class: "button", download: "usage.csv", i18n: "usage.csv" });
+  const csv = h("a", { id: "usage-csv", class: "button", download: "usage.csv", i18n: "usage.csvLink" });
   const sessionsCsv = h("a", { id: "sessions-csv", class: "button", download: "sessions.csv", i18n: "usage.sessionsCsv" });
   const totals = h("div", { id: "usage-totals", class: "totals", "aria-live": "polite" });
   const chartArea = h("div", { class: "chart-wrap", id: "usage-chart-area" });
