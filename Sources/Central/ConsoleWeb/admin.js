@@ -4,12 +4,12 @@
 // Console/OperatorController.swift + OperatorAccount.swift, Administration/AuditEntry.swift,
 // Store/InstanceStore.swift + HTTP/AdminController.swift (InstanceView).
 
-import { t, fmtNum } from "./i18n.js";
-import { api, qs, enc, can } from "./api.js";
+import { t } from "./i18n.js";
+import { api, qs, enc } from "./api.js";
 import {
   h, tx, clear, dataTable, field, selectEl, when, seconds, unit, num, code, yesNo, secretBox, confirmDialog, status, toast,
 } from "./dom.js";
-import { report, actionButton, gate, pageHeading, section, licenseLink, statusWord, auditColumns, auditTableOptions } from "./common.js";
+import { report, actionButton, gate, pageHeading, section, statusWord, auditColumns, auditTableOptions } from "./common.js";
 import { loadPlans } from "./licenses.js";
 
 // ---- provider keys ---------------------------------------------------------------------------

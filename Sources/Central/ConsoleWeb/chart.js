@@ -15,6 +15,11 @@ const PATTERNS = {
     h("circle", { cx: "3", cy: "3", r: "1.7", class: "pat-fg pat-fg-b" })),
 };
 
+const MIN_WIDTH = 720;
+
+/** Roughly how wide a 13 px legend text is: CJK characters are about twice as wide as Latin. */
+const textWidth = (text) => [...text].reduce((sum, ch) => sum + (ch.charCodeAt(0) > 0x2e80 ? 13 : 7.5), 0);
+
 /** Rounds up to 1, 2 or 5 × a power of ten. */
 function niceCeil(value) {
   if (!(value > 0)) return 1;
@@ -37,10 +42,11 @@ function draw(svg, id, spec) {
   const { days, series } = spec;
   while (svg.firstChild) svg.firstChild.remove();
   const n = Math.max(days.length, 1);
-  const barW = 12;
-  const groupW = Math.max(series.length * barW + 10, 26);
   const left = 64;
   const right = series.length > 1 ? 64 : 16;
+  // Few days: wider groups and bars, so the chart is not blown up to fill its box.
+  const groupW = Math.max(series.length * 12 + 10, 26, (MIN_WIDTH - left - right) / n);
+  const barW = Math.min(28, (groupW - 10) / series.length);
   const top = 40;
   const rotate = n > 10;
   const bottom = rotate ? 62 : 30;
@@ -51,6 +57,7 @@ function draw(svg, id, spec) {
   // Scales to its box, but not below a size where bars and labels stay legible (the wrapper
   // scrolls sideways instead). CSSOM, not a style attribute: the CSP allows only this.
   svg.style.minWidth = `${Math.round(width * 0.6)}px`;
+  svg.style.maxWidth = `${Math.round(width * 1.3)}px`;
   svg.setAttribute("aria-label", t(spec.labelKey, spec.labelArgs));
   svg.append(h("title", { text: t(spec.labelKey, spec.labelArgs) }));
 
@@ -65,7 +72,7 @@ function draw(svg, id, spec) {
     svg.append(
       h("rect", { x: String(x), y: "8", width: "18", height: "14", fill: `url(#${id}-pat-${s.key})`, class: "bar-outline" }),
       h("text", { x: String(x + 24), y: "20", class: "legend" }, label));
-    x += 24 + label.length * 8 + 28;
+    x += 24 + textWidth(label) + 28;
   });
 
   const scales = series.map((s) => niceCeil(Math.max(0, ...s.values)));

@@ -2,10 +2,10 @@
 // ledger, audit, 30-day usage). Shapes: Sources/Central/Administration/LicenseView.swift,
 // LicenseDraft.swift, LicensePatch.swift; Protocol/QuotaSnapshot.swift; Usage/LedgerEntry.swift.
 
-import { t, fmtNum } from "./i18n.js";
+import { t, fmtNum, localize } from "./i18n.js";
 import { api, qs, enc, can } from "./api.js";
 import {
-  h, tx, clear, dataTable, field, selectEl, facts, when, minutes, seconds, unit, num, code, dash, yesNo,
+  h, tx, clear, dataTable, field, selectEl, facts, when, minutes, seconds, unit, num, code, dash,
   secretBox, confirmDialog, amountDialog, status,
 } from "./dom.js";
 import {
@@ -317,7 +317,7 @@ export async function renderLicense(view, ctx, id) {
         || (action === "revoke" && license.status === "revoked");
       if (impossible && !button.disabled) {
         button.disabled = true;
-        button.setAttribute("title", t("license.notNow", { status: t(`status.${license.status}`) }));
+        localize(button, () => button.setAttribute("title", t("license.notNow", { status: t(`status.${license.status}`) })));
       }
       return button;
     });
