@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("BIN_DIR", ROOT / ".build" / "debug"))
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / ".build" / "browser-screenshots"))
 WEB_SOURCES = ROOT / "Sources" / "EdgeAgent" / "Web"
+CONSOLE_SOURCES = ROOT / "Sources" / "Central" / "ConsoleWeb"
+CONSOLE_SCREENSHOTS = Path(os.environ.get("CONSOLE_SCREENSHOT_DIR", ROOT / ".build" / "console-screenshots"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 ADMIN_TOKEN = "browser-test-admin-token-0123456789abcdef"
@@ -87,13 +89,22 @@ def binary(name: str) -> Path:
 
 
 def sync_web_bundle():
-    """The edge serves its page from the SwiftPM resource bundle next to the binary. Make sure
-    that copy is the page under test: refresh it from Sources/EdgeAgent/Web when it differs
-    (SwiftPM does not always re-copy a changed resource directory)."""
-    bundles = list(BIN.glob("*_EdgeAgent.resources"))
+    """The edge serves its page from the SwiftPM resource bundle next to the binary."""
+    sync_bundle("*_EdgeAgent.resources", "Web", WEB_SOURCES)
+
+
+def sync_console_bundle():
+    """Central serves its console from the SwiftPM resource bundle next to the binary."""
+    sync_bundle("*_Central.resources", "ConsoleWeb", CONSOLE_SOURCES)
+
+
+def sync_bundle(pattern: str, name: str, sources: Path):
+    """Make sure the bundle's copy of a page is the page under test: refresh it from Sources when
+    it differs (SwiftPM does not always re-copy a changed resource directory)."""
+    bundles = list(BIN.glob(pattern))
     if not bundles:
-        raise RuntimeError(f"no *_EdgeAgent.resources next to {BIN}/edge-agent; build first")
-    target = bundles[0] / "Web"
+        raise RuntimeError(f"no {pattern} in {BIN}; build first")
+    target = bundles[0] / name
 
     def differs(left: Path, right: Path) -> bool:
         comparison = filecmp.dircmp(left, right)
@@ -102,10 +113,10 @@ def sync_web_bundle():
         _, mismatch, errors = filecmp.cmpfiles(left, right, comparison.common_files, shallow=False)
         return bool(mismatch or errors) or any(differs(left / d, right / d) for d in comparison.common_dirs)
 
-    if not target.exists() or differs(WEB_SOURCES, target):
-        print(f"\n[harness] refreshing {target} from {WEB_SOURCES.relative_to(ROOT)}")
+    if not target.exists() or differs(sources, target):
+        print(f"\n[harness] refreshing {target} from {sources.relative_to(ROOT)}")
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(WEB_SOURCES, target)
+        shutil.copytree(sources, target)
 
 
 class Speech:
@@ -336,10 +347,10 @@ WS_LOG_SCRIPT = """
 """
 
 
-def screenshot(driver: webdriver.Chrome, name: str, full_page: bool = True) -> Path:
-    """A PNG of the whole page (not only the viewport) under .build/browser-screenshots."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+def screenshot(driver: webdriver.Chrome, name: str, full_page: bool = True, directory: Path = SCREENSHOTS) -> Path:
+    """A PNG of the whole page (not only the viewport) under .build/browser-screenshots (or `directory`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
     if full_page:
         import base64
         metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})

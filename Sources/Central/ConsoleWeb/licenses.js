@@ -271,9 +271,6 @@ export async function renderLicense(view, ctx, id) {
   async function onAction(action, license) {
     const args = { name: license.customer_name, id: license.id };
     switch (action) {
-      case "suspend":
-      case "resume":
-        return act(action);
       case "extend": {
         const days = await amountDialog({ titleKey: "license.extendTitle", labelKey: "license.extendLabel", hintKey: "license.extendHint", args, integer: true, max: 3650 });
         if (days) await act("extend", { days });
@@ -284,6 +281,8 @@ export async function renderLicense(view, ctx, id) {
         if (amount) await act("topup", { minutes: amount });
         return undefined;
       }
+      case "suspend":
+      case "resume":
       case "revoke":
       case "reset-devices":
         if (await confirmDialog(`license.confirm.${action}.title`, `license.confirm.${action}.message`, args, `license.action.${action}`)) {
