@@ -89,24 +89,40 @@ import Testing
         #expect(policy.occurrences(of: license, usedTodayMs: nil, now: now).isEmpty)
     }
 
-    @Test func aSessionLapsesWhenIdleOrOldAndTheBookStaysBounded() {
-        let book = ConsoleSessionBook(idleTimeout: 60, maxAge: 300, capacity: 3)
+    @Test func aSessionLapsesWhenIdleOrOldAndItsLastUseIsWrittenSparingly() {
+        let policy = ConsoleSessionPolicy(idleTimeout: 60, maxAge: 300, capacity: 3)
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let who = AuthenticatedOperator(name: "a", role: .viewer, sharedToken: false)
-        let (cookie, session) = book.open(for: who, now: start)
-        #expect(session.csrfToken.hasPrefix("csrf_") && cookie.hasPrefix("cs_"))
+        var session = ConsoleSession(tokenHash: "h", signedIn: who, createdAt: start, lastSeenAt: start)
         var now = start
-        for _ in 0..<4 {
+        for _ in 0..<5 {
             now = now.addingTimeInterval(59)
-            #expect(book.session(cookie: cookie, now: now) != nil)
+            #expect(policy.isLive(session, now: now))
+            #expect(policy.needsTouch(session, now: now))
+            session.lastSeenAt = now
         }
-        now = now.addingTimeInterval(59)
-        #expect(book.session(cookie: cookie, now: now) != nil)
-        #expect(book.session(cookie: cookie, now: start.addingTimeInterval(301)) == nil, "older than maxAge")
-        let (idle, _) = book.open(for: who, now: start)
-        #expect(book.session(cookie: idle, now: start.addingTimeInterval(61)) == nil)
-        for _ in 0..<10 { _ = book.open(for: who, now: start) }
-        #expect(book.count <= 3)
-        #expect(book.session(cookie: "cs_forged", now: start) == nil)
+        #expect(policy.isLive(session, now: start.addingTimeInterval(301)) == false, "older than maxAge")
+        #expect(policy.isLive(session, now: now.addingTimeInterval(60)) == false, "idle for the timeout")
+        #expect(policy.touchInterval == 15)
+        #expect(policy.needsTouch(session, now: now.addingTimeInterval(14)) == false)
+        #expect(ConsoleSessionPolicy(idleTimeout: 900).touchInterval == 30)
+        #expect(policy.idleCutoff(now: start) == start.addingTimeInterval(-60))
+        #expect(policy.ageCutoff(now: start) == start.addingTimeInterval(-300))
+    }
+
+    @Test func theCookieIsRandomAndTheCSRFTokenDerivesFromItAlone() {
+        let one = ConsoleSessionPolicy.newCookie()
+        let two = ConsoleSessionPolicy.newCookie()
+        #expect(one.hasPrefix("cs_") && one.count == 67 && one != two)
+        let csrf = ConsoleSessionPolicy.csrfToken(cookie: one)
+        #expect(csrf.hasPrefix("csrf_") && csrf.count == 69)
+        #expect(csrf == ConsoleSessionPolicy.csrfToken(cookie: one), "every instance derives the same token")
+        #expect(csrf != ConsoleSessionPolicy.csrfToken(cookie: two))
+        // The store keys by the cookie's hash, which is neither the cookie nor its CSRF token.
+        let hash = ConsoleSessionPolicy.tokenHash(cookie: one)
+        #expect(hash != one && !csrf.contains(hash) && hash == LicenseKey.hash(one))
+        // HMAC-SHA256(key: cookie, "central-console-csrf"), as Python's hmac computes it.
+        #expect(ConsoleSessionPolicy.csrfToken(cookie: "cs_test")
+            == "csrf_ac26d63ccf7c41344ecbf0daa099217759280f12a1bc9bd284b6ae9ffd7056ca")
     }
 }

@@ -66,7 +66,7 @@ struct ConsoleController {
             signedIn.name = name.isEmpty ? "admin-token" : "admin-token:\(name)"
         }
         let now = services.clock.now()
-        let (value, session) = sessions.open(for: signedIn, now: now)
+        let (value, session) = try await sessions.open(for: signedIn, now: now)
         try await services.store.appendAudit(
             action: "console.sign_in", licenseID: nil, detail: signedIn.role.rawValue,
             actor: AdminOperator(name: signedIn.name, ip: services.clientIP(request, context)), now: now)
@@ -78,7 +78,7 @@ struct ConsoleController {
 
     @Sendable func current(_ request: Request, context: CentralRequestContext) async throws -> Response {
         guard let value = request.cookies[ConsoleSessionBook.cookieName]?.value,
-              let session = sessions.session(cookie: value, now: services.clock.now())
+              let session = try await sessions.session(cookie: value, now: services.clock.now())
         else { throw APIError(.unauthorized, .consoleSessionExpired, "Not signed in to the console.") }
         var response = try jsonResponse(sessionBody(session))
         response.headers[.cacheControl] = "no-store"
@@ -89,10 +89,10 @@ struct ConsoleController {
         var response = Response(status: .noContent)
         response.headers[.setCookie] = cookie("", maxAge: 0)
         guard let value = request.cookies[ConsoleSessionBook.cookieName]?.value,
-              let session = sessions.session(cookie: value, now: services.clock.now())
+              let session = try await sessions.session(cookie: value, now: services.clock.now())
         else { return response }
         try AdminAuthenticator.checkCSRF(request, session: session)
-        sessions.close(cookie: value)
+        try await sessions.close(cookie: value)
         try await services.store.appendAudit(
             action: "console.sign_out", licenseID: nil, detail: nil,
             actor: AdminOperator(name: session.signedIn.name, ip: services.clientIP(request, context)), now: services.clock.now())

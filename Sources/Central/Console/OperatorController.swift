@@ -5,7 +5,6 @@ import Protocol
 /// `/v1/admin/operators`: named operators with roles (admin only, `ConsolePermission`).
 struct OperatorController {
     let services: CentralServices
-    let sessions: ConsoleSessionBook
 
     func addRoutes(to group: RouterGroup<CentralRequestContext>) {
         group.get("operators", use: list)
@@ -52,8 +51,7 @@ struct OperatorController {
         let name = try context.parameters.require("name")
         guard try await services.store.disableOperator(name: name, actor: services.actor(request, context), now: services.clock.now())
         else { throw APIError(.notFound, .notFound, "No active operator '\(name)'.") }
-        // Their open console sessions end now, not at the idle timeout.
-        sessions.closeAll(operatorName: name)
+        // Their open console sessions ended in the same transaction, on every instance.
         return Response(status: .noContent)
     }
 }

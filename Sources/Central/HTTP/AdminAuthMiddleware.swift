@@ -46,7 +46,7 @@ struct AdminAuthenticator: Sendable {
             return try await operatorFor(token: token, request, context)
         }
         if let cookie = request.cookies[ConsoleSessionBook.cookieName]?.value, !cookie.isEmpty {
-            guard let session = sessions.session(cookie: cookie, now: services.clock.now()) else {
+            guard let session = try await sessions.session(cookie: cookie, now: services.clock.now()) else {
                 throw APIError(.unauthorized, .consoleSessionExpired, "The console session has ended. Sign in again.")
             }
             if !Self.isRead(request.method) { try Self.checkCSRF(request, session: session) }

@@ -4,12 +4,13 @@ import Protocol
 /// Central's persistence seam: every role a store plays, and readiness. SQLite is the embedded
 /// default; a PostgreSQL implementation serves several central instances. Each role is its own
 /// protocol (`LicenseStore`, `AdmissionStore`, `MeteringStore`, `ProviderKeyStore`,
-/// `AuditStore`, `InstanceStore`, `StreamTicketStore`, `ChatUsageStore`, `OperatorStore`, `MinutesRequestStore`, `WebhookStore`) so a part of central asks only for what it uses, and every implementation
+/// `AuditStore`, `InstanceStore`, `StreamTicketStore`, `ChatUsageStore`, `OperatorStore`, `ConsoleSessionStore`, `MinutesRequestStore`, `WebhookStore`) so a part of central asks only for what it uses, and every implementation
 /// passes one conformance suite (Tests/CentralTests/StoreConformance). Every method that
 /// changes state is one transaction; callers pass `now` so a store never reads a clock of its
 /// own; the rules live in `AdmissionPolicy` and `MeteringPolicy`, never in SQL.
 public protocol CentralStore: LicenseStore, AdmissionStore, MeteringStore, ProviderKeyStore, AuditStore, InstanceStore,
-    StreamTicketStore, ChatUsageStore, OperatorStore, MinutesRequestStore, WebhookStore
+    StreamTicketStore, ChatUsageStore, OperatorStore, ConsoleSessionStore, MinutesRequestStore,
+    WebhookStore
 {
     /// Throws unless the database answers and every migration is applied.
     func checkReady() async throws

@@ -7,8 +7,19 @@ public protocol OperatorStore: Sendable {
     /// An enabled operator by the hash of their token.
     func operatorAccount(tokenHash: String) async throws -> OperatorAccount?
     func operators() async throws -> [OperatorAccount]
-    /// False when there is no such enabled operator.
+    /// False when there is no such enabled operator. Their console sessions end in the same
+    /// transaction.
     func disableOperator(name: String, actor: AdminOperator, now: Date) async throws -> Bool
+}
+
+/// Signed-in console sessions, shared by every instance on the database.
+public protocol ConsoleSessionStore: Sendable {
+    /// Stores a new session. Drops sessions last used before `idleBefore` or created before
+    /// `createdBefore`, then, beyond `capacity`, the least recently used.
+    func insertConsoleSession(_ session: ConsoleSession, capacity: Int, idleBefore: Date, createdBefore: Date) async throws
+    func consoleSession(tokenHash: String) async throws -> ConsoleSession?
+    func touchConsoleSession(tokenHash: String, at: Date) async throws
+    func deleteConsoleSession(tokenHash: String) async throws
 }
 
 /// Customers' requests for more minutes. The limits are checked in the same transaction that

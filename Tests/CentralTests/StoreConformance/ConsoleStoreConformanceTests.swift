@@ -3,7 +3,7 @@ import Foundation
 import Protocol
 import Testing
 
-/// `OperatorStore`, `MinutesRequestStore` and `WebhookStore` as every store must keep them,
+/// `OperatorStore`, `ConsoleSessionStore`, `MinutesRequestStore` and `WebhookStore` as every store must keep them,
 /// with parallel callers on several connections where a rule must hold across instances.
 @Suite(.bounded, .postgresTestScope) struct ConsoleStoreConformanceTests {
     let admin = AdminOperator(name: "alice", ip: "192.0.2.1")
@@ -23,6 +23,71 @@ import Testing
         #expect(try await s.store.operatorAccount(tokenHash: LicenseKey.hash("op_one")) == nil)
         #expect(try await s.store.operators().map(\.disabledAt) == [s.now])
         #expect(try await s.store.audit(AuditQuery()).map(\.action) == ["operator.disable", "operator.create"])
+    }
+
+    func consoleSession(_ name: String, shared: Bool = false, role: OperatorRole = .viewer, at date: Date) -> ConsoleSession {
+        ConsoleSession(
+            tokenHash: LicenseKey.hash("cs_\(name)_\(shared)_\(date.timeIntervalSince1970)"),
+            signedIn: AuthenticatedOperator(name: name, role: role, sharedToken: shared), createdAt: date, lastSeenAt: date)
+    }
+
+    /// A session written through one connection is found, touched and ended through another,
+    /// as instances behind a load balancer share them.
+    @Test(arguments: StoreFactory.all)
+    func consoleSessionsAreSharedByConnectionsAndEndWithTheirOperator(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let connections = try await s.connections(2)
+        let account = OperatorAccount(name: "olga", role: .operator, createdAt: s.now, createdBy: "alice")
+        try await s.store.insertOperator(account, tokenHash: LicenseKey.hash("op_olga"), actor: admin)
+        let olga = consoleSession("olga", role: .operator, at: s.now)
+        // The shared token's holder may have typed the same name: disabling olga leaves it.
+        let shared = consoleSession("olga", shared: true, role: .admin, at: s.now)
+        let old = s.now.addingTimeInterval(-3600)
+        for session in [olga, shared] {
+            try await connections[0].insertConsoleSession(session, capacity: 10, idleBefore: old, createdBefore: old)
+        }
+        #expect(try await connections[1].consoleSession(tokenHash: olga.tokenHash) == olga)
+        #expect(try await connections[1].consoleSession(tokenHash: LicenseKey.hash("cs_forged")) == nil)
+
+        let later = s.now.addingTimeInterval(90)
+        try await connections[1].touchConsoleSession(tokenHash: olga.tokenHash, at: later)
+        try await connections[0].touchConsoleSession(tokenHash: olga.tokenHash, at: s.now.addingTimeInterval(30))
+        #expect(try await connections[0].consoleSession(tokenHash: olga.tokenHash)?.lastSeenAt == later, "a late touch never moves it back")
+
+        #expect(try await connections[1].disableOperator(name: "olga", actor: admin, now: later))
+        #expect(try await connections[0].consoleSession(tokenHash: olga.tokenHash) == nil)
+        #expect(try await connections[0].consoleSession(tokenHash: shared.tokenHash) == shared)
+        try await connections[0].deleteConsoleSession(tokenHash: shared.tokenHash)
+        #expect(try await connections[1].consoleSession(tokenHash: shared.tokenHash) == nil)
+    }
+
+    /// Signing in drops lapsed sessions and keeps at most `capacity`, the most recently used.
+    @Test(arguments: StoreFactory.all)
+    func signingInDropsLapsedSessionsAndStaysWithinCapacity(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let policy = ConsoleSessionPolicy(idleTimeout: 60, maxAge: 300, capacity: 3)
+        let idle = consoleSession("idle", at: s.now.addingTimeInterval(-61))
+        var aged = consoleSession("aged", at: s.now.addingTimeInterval(-301))
+        aged.lastSeenAt = s.now
+        let early = s.now.addingTimeInterval(-3600)
+        for session in [idle, aged] {
+            try await s.store.insertConsoleSession(session, capacity: 10, idleBefore: early, createdBefore: early)
+        }
+        var recent: [ConsoleSession] = []
+        for index in 0..<5 {
+            let session = consoleSession("op\(index)", at: s.now.addingTimeInterval(Double(index)))
+            try await s.store.insertConsoleSession(
+                session, capacity: policy.capacity, idleBefore: policy.idleCutoff(now: s.now),
+                createdBefore: policy.ageCutoff(now: s.now))
+            recent.append(session)
+        }
+        #expect(try await s.store.consoleSession(tokenHash: idle.tokenHash) == nil)
+        #expect(try await s.store.consoleSession(tokenHash: aged.tokenHash) == nil)
+        var kept: [String] = []
+        for session in recent where try await s.store.consoleSession(tokenHash: session.tokenHash) != nil {
+            kept.append(session.signedIn.name)
+        }
+        #expect(kept == ["op2", "op3", "op4"])
     }
 
     func request(_ licenseID: String, _ s: StoreUnderTest, minutes: Double = 30) -> MinutesRequest {

@@ -39,9 +39,61 @@ extension PostgresCentralStore {
             let changed = try await db.execute(
                 "UPDATE operators SET disabled_at = \(Milliseconds.from(now)) WHERE name = \(name) AND disabled_at IS NULL RETURNING 1")
             guard changed > 0 else { return false }
+            try await db.execute("DELETE FROM console_sessions WHERE operator_name = \(name) AND NOT shared_token")
             try await Self.appendAudit(db, action: "operator.disable", licenseID: nil, detail: name, actor: actor, now: now)
             return true
         }
+    }
+
+    // MARK: Console sessions
+
+    public func insertConsoleSession(_ session: ConsoleSession, capacity: Int, idleBefore: Date, createdBefore: Date) async throws {
+        try await write { db in
+            try await db.execute("""
+                DELETE FROM console_sessions
+                WHERE last_seen_at < \(Milliseconds.from(idleBefore)) OR created_at < \(Milliseconds.from(createdBefore))
+                """)
+            // Room for the new one: the least recently used beyond capacity go.
+            try await db.execute("""
+                DELETE FROM console_sessions WHERE token_hash IN (
+                    SELECT token_hash FROM console_sessions ORDER BY last_seen_at DESC, token_hash COLLATE "C"
+                    OFFSET \(max(0, capacity - 1)))
+                """)
+            try await db.execute("""
+                INSERT INTO console_sessions (token_hash, operator_name, role, shared_token, created_at, last_seen_at)
+                VALUES (\(session.tokenHash), \(session.signedIn.name), \(session.signedIn.role.rawValue),
+                    \(session.signedIn.sharedToken), \(Milliseconds.from(session.createdAt)), \(Milliseconds.from(session.lastSeenAt)))
+                """)
+        }
+    }
+
+    public func consoleSession(tokenHash: String) async throws -> ConsoleSession? {
+        try await read { db in
+            try await db.first("SELECT * FROM console_sessions WHERE token_hash = \(tokenHash)").map(Self.consoleSession)
+        }
+    }
+
+    public func touchConsoleSession(tokenHash: String, at: Date) async throws {
+        try await write { db in
+            try await db.execute("""
+                UPDATE console_sessions SET last_seen_at = GREATEST(last_seen_at, \(Milliseconds.from(at)))
+                WHERE token_hash = \(tokenHash)
+                """)
+        }
+    }
+
+    public func deleteConsoleSession(tokenHash: String) async throws {
+        try await write { db in
+            try await db.execute("DELETE FROM console_sessions WHERE token_hash = \(tokenHash)")
+        }
+    }
+
+    static func consoleSession(_ row: PostgresRowReader) throws -> ConsoleSession {
+        guard let role = OperatorRole(rawValue: try row["role"]) else { throw StoreError.corruptRow("console session role") }
+        return ConsoleSession(
+            tokenHash: try row["token_hash"],
+            signedIn: AuthenticatedOperator(name: try row["operator_name"], role: role, sharedToken: try row["shared_token"]),
+            createdAt: try row.date("created_at"), lastSeenAt: try row.date("last_seen_at"))
     }
 
     static func operatorAccount(_ row: PostgresRowReader) throws -> OperatorAccount {

@@ -313,6 +313,21 @@ enum PostgresMigrations {
             "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at)",
             "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, created_at)",
         ]),
+        // Console sessions shared by every instance (see the SQLite store's v11_console_sessions).
+        Migration(version: 6, name: "v6_console_sessions", statements: [
+            """
+            CREATE TABLE console_sessions (
+                token_hash TEXT PRIMARY KEY,
+                operator_name TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+                shared_token BOOLEAN NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_seen_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX console_sessions_operator ON console_sessions(operator_name)",
+            "CREATE INDEX console_sessions_last_seen ON console_sessions(last_seen_at)",
+        ]),
     ]
 
     /// A default plan as an INSERT with literals (a migration's statements carry no bindings).

@@ -43,9 +43,66 @@ extension SQLiteCentralStore {
                 sql: "UPDATE operators SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL",
                 arguments: [Milliseconds.from(now), name])
             guard db.changesCount > 0 else { return false }
+            try db.execute(
+                sql: "DELETE FROM console_sessions WHERE operator_name = ? AND shared_token = 0", arguments: [name])
             try Self.appendAudit(db, action: "operator.disable", licenseID: nil, detail: name, actor: actor, now: now)
             return true
         }
+    }
+
+    // MARK: Console sessions
+
+    public func insertConsoleSession(_ session: ConsoleSession, capacity: Int, idleBefore: Date, createdBefore: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM console_sessions WHERE last_seen_at < ? OR created_at < ?",
+                arguments: [Milliseconds.from(idleBefore), Milliseconds.from(createdBefore)])
+            // Room for the new one: the least recently used beyond capacity go.
+            try db.execute(
+                sql: """
+                    DELETE FROM console_sessions WHERE token_hash IN (
+                        SELECT token_hash FROM console_sessions ORDER BY last_seen_at DESC, token_hash LIMIT -1 OFFSET ?)
+                    """,
+                arguments: [max(0, capacity - 1)])
+            try db.execute(
+                sql: """
+                    INSERT INTO console_sessions (token_hash, operator_name, role, shared_token, created_at, last_seen_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    session.tokenHash, session.signedIn.name, session.signedIn.role.rawValue, session.signedIn.sharedToken,
+                    Milliseconds.from(session.createdAt), Milliseconds.from(session.lastSeenAt),
+                ])
+        }
+    }
+
+    public func consoleSession(tokenHash: String) async throws -> ConsoleSession? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM console_sessions WHERE token_hash = ?", arguments: [tokenHash])
+                .map(Self.consoleSession)
+        }
+    }
+
+    public func touchConsoleSession(tokenHash: String, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE console_sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ?",
+                arguments: [Milliseconds.from(at), tokenHash])
+        }
+    }
+
+    public func deleteConsoleSession(tokenHash: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM console_sessions WHERE token_hash = ?", arguments: [tokenHash])
+        }
+    }
+
+    static func consoleSession(_ row: Row) throws -> ConsoleSession {
+        guard let role = OperatorRole(rawValue: row["role"]) else { throw StoreError.corruptRow("console session role") }
+        return ConsoleSession(
+            tokenHash: row["token_hash"],
+            signedIn: AuthenticatedOperator(name: row["operator_name"], role: role, sharedToken: row["shared_token"]),
+            createdAt: SQLiteRows.date(row["created_at"]), lastSeenAt: SQLiteRows.date(row["last_seen_at"]))
     }
 
     static func operatorAccount(_ row: Row) throws -> OperatorAccount {

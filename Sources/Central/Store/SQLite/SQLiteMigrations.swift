@@ -347,6 +347,22 @@ enum SQLiteMigrations {
                 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, created_at);
                 """)
         }
+        migrator.registerMigration("v11_console_sessions") { db in
+            // Console sessions in the database, so every instance behind a load balancer knows
+            // them; keyed by the cookie's hash (the cookie itself is never stored).
+            try db.execute(sql: """
+                CREATE TABLE console_sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    operator_name TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+                    shared_token INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    last_seen_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX console_sessions_operator ON console_sessions(operator_name);
+                CREATE INDEX console_sessions_last_seen ON console_sessions(last_seen_at);
+                """)
+        }
         return migrator
     }
 }

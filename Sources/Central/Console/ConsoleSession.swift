@@ -1,0 +1,17 @@
+import Foundation
+
+/// A signed-in console session as the store keeps it: keyed by the hash of its cookie, with
+/// who signed in and when it was created and last used.
+public struct ConsoleSession: Sendable, Equatable {
+    public var tokenHash: String
+    public var signedIn: AuthenticatedOperator
+    public var createdAt: Date
+    public var lastSeenAt: Date
+
+    public init(tokenHash: String, signedIn: AuthenticatedOperator, createdAt: Date, lastSeenAt: Date) {
+        self.tokenHash = tokenHash
+        self.signedIn = signedIn
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+    }
+}
