@@ -118,7 +118,7 @@ import Testing
         _ = key
         try await fixture.store.insertWebhookEndpoint(
             WebhookEndpoint(
-                id: "wh_test", url: "http://127.0.0.1:9/hook", secret: "whsec_0123456789abcdef", events: [.usage80, .usageExhausted],
+                id: "wh_test", url: "http://127.0.0.1:9/hook", storedSecret: "whsec_0123456789abcdef", events: [.usage80, .usageExhausted],
                 enabled: true, description: "", createdAt: fixture.clock.now()),
             actor: AdminOperator(name: "test", ip: nil))
         // 50 of 60 seconds used: past 80 %.

@@ -87,7 +87,7 @@ struct WebhookController {
             throw RequestValidationError(.invalidValue, field: "secret", "A webhook secret has at least 16 characters.")
         }
         let endpoint = WebhookEndpoint(
-            id: WebhookEndpoint.newID(), url: url, secret: secret, events: events, enabled: true,
+            id: WebhookEndpoint.newID(), url: url, storedSecret: secret, events: events, enabled: true,
             description: try body.string("description", maxLength: 200) ?? "",
             createdAt: Milliseconds.date(Milliseconds.from(services.clock.now())))
         try await services.store.insertWebhookEndpoint(endpoint, actor: services.actor(request, context))

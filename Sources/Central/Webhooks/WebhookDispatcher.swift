@@ -68,7 +68,7 @@ struct WebhookDispatcher: Service {
         request.headers.add(name: "Webhook-Timestamp", value: String(timestamp))
         request.headers.add(
             name: WebhookSignature.header,
-            value: WebhookSignature.sign(secret: item.secret, timestamp: timestamp, body: Array(item.payload.utf8)))
+            value: WebhookSignature.sign(secret: item.storedSecret, timestamp: timestamp, body: Array(item.payload.utf8)))
         request.body = .bytes(ByteBuffer(string: item.payload))
         var status: Int?
         var problem: String?

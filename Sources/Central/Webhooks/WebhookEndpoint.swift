@@ -1,23 +1,24 @@
 import Foundation
 
 /// A receiver registered by an admin. The secret signs every delivery; it is shown once, when
-/// the endpoint is created, and never returned again.
+/// the endpoint is created, and never returned again. `storedSecret` is the secret as the
+/// database keeps it.
 public struct WebhookEndpoint: Sendable, Equatable {
     public var id: String
     public var url: String
-    public var secret: String
+    public var storedSecret: String
     public var events: Set<WebhookEventType>
     public var enabled: Bool
     public var description: String
     public var createdAt: Date
 
     public init(
-        id: String, url: String, secret: String, events: Set<WebhookEventType>, enabled: Bool, description: String,
+        id: String, url: String, storedSecret: String, events: Set<WebhookEventType>, enabled: Bool, description: String,
         createdAt: Date
     ) {
         self.id = id
         self.url = url
-        self.secret = secret
+        self.storedSecret = storedSecret
         self.events = events
         self.enabled = enabled
         self.description = description
@@ -80,6 +81,6 @@ public struct WebhookDelivery: Codable, Sendable, Equatable {
 public struct DueWebhookDelivery: Sendable, Equatable {
     public var delivery: WebhookDelivery
     public var url: String
-    public var secret: String
+    public var storedSecret: String
     public var payload: String
 }

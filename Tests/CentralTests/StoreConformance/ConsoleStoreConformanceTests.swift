@@ -170,7 +170,7 @@ import Testing
 
     func endpoint(_ s: StoreUnderTest, events: Set<WebhookEventType>) -> WebhookEndpoint {
         WebhookEndpoint(
-            id: WebhookEndpoint.newID(), url: "http://127.0.0.1:9/hook", secret: "whsec_0123456789abcdef", events: events,
+            id: WebhookEndpoint.newID(), url: "http://127.0.0.1:9/hook", storedSecret: "whsec_0123456789abcdef", events: events,
             enabled: true, description: "", createdAt: s.now)
     }
 
@@ -237,7 +237,7 @@ import Testing
         let due = try await s.store.claimDueWebhookDeliveries(now: s.now, claimUntil: s.now.addingTimeInterval(60), limit: 50)
         #expect(due.map(\.delivery.id) == [first])
         #expect(due.first?.delivery.attempts == 1 && due.first?.delivery.lastStatus == 500)
-        #expect(due.first?.secret == hook.secret && due.first?.url == hook.url)
+        #expect(due.first?.storedSecret == hook.storedSecret && due.first?.url == hook.url)
         try await s.store.recordWebhookAttempt(id: first, at: s.now, delivered: true, status: 204, error: nil, nextAttemptAt: nil)
         let logged = try #require(try await s.store.webhookDeliveries(endpointID: hook.id, limit: 50).first { $0.id == first })
         #expect(logged.status == .delivered && logged.attempts == 2 && logged.deliveredAt == s.now && logged.lastError == nil)

@@ -195,7 +195,7 @@ extension PostgresCentralStore {
         try await write { db in
             try await db.execute("""
                 INSERT INTO webhook_endpoints (id, url, secret, events, enabled, description, created_at)
-                VALUES (\(endpoint.id), \(endpoint.url), \(endpoint.secret), \(WebhookEventType.columnText(endpoint.events)),
+                VALUES (\(endpoint.id), \(endpoint.url), \(endpoint.storedSecret), \(WebhookEventType.columnText(endpoint.events)),
                     \(endpoint.enabled), \(endpoint.description), \(Milliseconds.from(endpoint.createdAt)))
                 """)
             try await Self.appendAudit(
@@ -275,7 +275,7 @@ extension PostgresCentralStore {
                 """)
             return try rows.map { row in
                 DueWebhookDelivery(
-                    delivery: try Self.webhookDelivery(row), url: try row["url"], secret: try row["secret"],
+                    delivery: try Self.webhookDelivery(row), url: try row["url"], storedSecret: try row["secret"],
                     payload: try row["payload"])
             }
         }
@@ -326,7 +326,7 @@ extension PostgresCentralStore {
 
     static func webhookEndpoint(_ row: PostgresRowReader) throws -> WebhookEndpoint {
         WebhookEndpoint(
-            id: try row["id"], url: try row["url"], secret: try row["secret"],
+            id: try row["id"], url: try row["url"], storedSecret: try row["secret"],
             events: try WebhookEventType.set(columnText: try row["events"]), enabled: try row["enabled"],
             description: try row["description"], createdAt: try row.date("created_at"))
     }

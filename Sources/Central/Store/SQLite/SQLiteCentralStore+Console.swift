@@ -205,7 +205,7 @@ extension SQLiteCentralStore {
             try db.execute(
                 sql: "INSERT INTO webhook_endpoints (id, url, secret, events, enabled, description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
-                    endpoint.id, endpoint.url, endpoint.secret, WebhookEventType.columnText(endpoint.events), endpoint.enabled,
+                    endpoint.id, endpoint.url, endpoint.storedSecret, WebhookEventType.columnText(endpoint.events), endpoint.enabled,
                     endpoint.description, Milliseconds.from(endpoint.createdAt),
                 ])
             try Self.appendAudit(
@@ -279,7 +279,7 @@ extension SQLiteCentralStore {
                     sql: "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?",
                     arguments: [Milliseconds.from(claimUntil), row["id"] as String])
                 return DueWebhookDelivery(
-                    delivery: try Self.webhookDelivery(row), url: row["url"], secret: row["secret"], payload: row["payload"])
+                    delivery: try Self.webhookDelivery(row), url: row["url"], storedSecret: row["secret"], payload: row["payload"])
             }
         }
     }
@@ -330,7 +330,7 @@ extension SQLiteCentralStore {
 
     static func webhookEndpoint(_ row: Row) throws -> WebhookEndpoint {
         WebhookEndpoint(
-            id: row["id"], url: row["url"], secret: row["secret"], events: try WebhookEventType.set(columnText: row["events"]),
+            id: row["id"], url: row["url"], storedSecret: row["secret"], events: try WebhookEventType.set(columnText: row["events"]),
             enabled: row["enabled"], description: row["description"], createdAt: SQLiteRows.date(row["created_at"]))
     }
 
