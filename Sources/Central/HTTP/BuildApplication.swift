@@ -76,14 +76,14 @@ public func buildApplication(
         WebhookEventScanner(
             store: store, clock: clock, policy: LicenseEventPolicy(expiringSoonDays: configuration.console.expiringSoonDays),
             interval: configuration.console.eventScanInterval, logger: logger),
-        ChatHTTPClientService(client: webhookHTTP),
+        HTTPClientShutdownService(client: webhookHTTP),
     ]
     ChatController(
         services: services, settings: chatSettings,
         client: chatHTTP.map { ChatUpstreamClient(http: $0, keys: vault, logger: logger) }
     ).addRoutes(to: router)
 
-    let chatServices: [any Service] = chatHTTP.map { [ChatHTTPClientService(client: $0)] } ?? []
+    let chatServices: [any Service] = chatHTTP.map { [HTTPClientShutdownService(client: $0)] } ?? []
 
     let streamRouter = Router(context: StreamRequestContext.self)
     StreamEndpoint(environment: streams, tickets: tickets, clientAddress: services.clientAddress).addRoutes(to: streamRouter)

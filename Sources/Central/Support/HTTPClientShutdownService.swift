@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import ServiceLifecycle
 
-/// Owns the chat proxy's HTTP client: shut down when central stops (an `HTTPClient` must be).
-struct ChatHTTPClientService: Service {
+/// Owns an outgoing HTTP client (the chat proxy's, the webhooks'): shut down when central stops
+/// (an `HTTPClient` must be).
+struct HTTPClientShutdownService: Service {
     let client: HTTPClient
 
     func run() async throws {
