@@ -49,7 +49,11 @@ import Testing
             let port = try #require(receiverClient.port)
             let fixture = try CentralFixture { $0.console.webhookRetry.firstRetry = 2 }
             let (_, id) = try await fixture.createLicense { $0.customerName = "Hook Corp" }
-            try await fixture.withLiveServer { central in
+            // With a master key the secret is sealed in the database; the dispatcher opens it to sign.
+            let vault = ProviderKeyVault(
+                store: fixture.store, cipher: try ProviderKeyCipher(masterKey: String(repeating: "ab", count: 32)),
+                clock: fixture.clock, logger: .init(label: "test"))
+            try await fixture.withLiveServer(keyVault: vault) { central in
                 let made = try await central.admin(.post, "/v1/admin/webhooks", body: """
                     {"url":"http://127.0.0.1:\(port)/hook","events":["license.suspended","license.revoked"],"description":"ops"}
                     """)
@@ -57,6 +61,8 @@ import Testing
                 let secret = try #require(try made.json()["secret"] as? String)
                 #expect(secret.hasPrefix("whsec_"))
                 #expect(!(try await central.admin(.get, "/v1/admin/webhooks").text.contains(secret)))
+                let stored = try #require(try await fixture.store.webhookEndpoints().first?.storedSecret)
+                #expect(stored.hasPrefix("sealed:v1:") && !stored.contains(secret))
 
                 /// Waits until the dispatcher has recorded `count` attempts (it computes the next
                 /// try from the clock when it records, so the test moves the clock only after that).

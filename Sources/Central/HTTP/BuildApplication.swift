@@ -61,7 +61,8 @@ public func buildApplication(
     AdminController(services: services, registry: registry).addRoutes(to: admin)
     ProviderKeyController(vault: vault, services: services).addRoutes(to: admin)
     OperatorController(services: services).addRoutes(to: admin)
-    WebhookController(services: services).addRoutes(to: admin)
+    let webhookSeal = WebhookSecretSeal(cipher: vault.cipher)
+    WebhookController(services: services, seal: webhookSeal).addRoutes(to: admin)
     let minutesRequests = MinutesRequestController(services: services)
     minutesRequests.addAdminRoutes(to: admin)
     minutesRequests.addLicenseRoutes(to: router)
@@ -72,7 +73,7 @@ public func buildApplication(
     let webhookHTTP = WebhookDispatcher.makeHTTPClient()
     let webhookServices: [any Service] = [
         WebhookDispatcher(
-            store: store, clock: clock, http: webhookHTTP, retry: configuration.console.webhookRetry, logger: logger),
+            store: store, clock: clock, http: webhookHTTP, seal: webhookSeal, retry: configuration.console.webhookRetry, logger: logger),
         WebhookEventScanner(
             store: store, clock: clock, policy: LicenseEventPolicy(expiringSoonDays: configuration.console.expiringSoonDays),
             interval: configuration.console.eventScanInterval, logger: logger),

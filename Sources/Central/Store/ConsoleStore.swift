@@ -45,6 +45,8 @@ public protocol WebhookStore: Sendable {
         id: String, enabled: Bool?, events: Set<WebhookEventType>?, description: String?, actor: AdminOperator, now: Date
     ) async throws -> WebhookEndpoint?
     func deleteWebhookEndpoint(id: String, actor: AdminOperator, now: Date) async throws -> Bool
+    /// Swaps an endpoint's stored secret if it is still `old`; false otherwise.
+    func replaceWebhookSecret(id: String, from old: String, to new: String) async throws -> Bool
     /// Records the event and a pending delivery for each enabled endpoint subscribed to its
     /// type. False (and nothing changes) when an event with this id was recorded before.
     @discardableResult

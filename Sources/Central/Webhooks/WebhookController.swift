@@ -5,6 +5,7 @@ import Protocol
 /// `/v1/admin/webhooks`: endpoints, the delivery log and redelivery (admin only).
 struct WebhookController {
     let services: CentralServices
+    let seal: WebhookSecretSeal
 
     func addRoutes(to group: RouterGroup<CentralRequestContext>) {
         group.get("webhooks", use: list)
@@ -83,11 +84,15 @@ struct WebhookController {
         }
         let events = try Self.events(body, required: true) ?? []
         let secret = try body.string("secret", maxLength: 200) ?? WebhookEndpoint.newSecret()
-        guard secret.count >= 16 else {
-            throw RequestValidationError(.invalidValue, field: "secret", "A webhook secret has at least 16 characters.")
+        guard secret.count >= 16, secret.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
+              !WebhookSecretSeal.isSealed(secret)
+        else {
+            throw RequestValidationError(
+                .invalidValue, field: "secret", "A webhook secret has at least 16 printable ASCII characters without spaces.")
         }
+        let id = WebhookEndpoint.newID()
         let endpoint = WebhookEndpoint(
-            id: WebhookEndpoint.newID(), url: url, storedSecret: secret, events: events, enabled: true,
+            id: id, url: url, storedSecret: try seal.stored(secret, endpointID: id), events: events, enabled: true,
             description: try body.string("description", maxLength: 200) ?? "",
             createdAt: Milliseconds.date(Milliseconds.from(services.clock.now())))
         try await services.store.insertWebhookEndpoint(endpoint, actor: services.actor(request, context))

@@ -13,6 +13,7 @@ struct WebhookDispatcher: Service {
     let store: any WebhookStore
     let clock: any WallClock
     let http: HTTPClient
+    let seal: WebhookSecretSeal
     let retry: WebhookRetryPolicy
     let logger: Logger
     var interval: Duration = .seconds(1)
@@ -31,6 +32,12 @@ struct WebhookDispatcher: Service {
     }
 
     func run() async throws {
+        do {
+            let sealed = try await seal.sealPlainSecrets(in: store)
+            if sealed > 0 { logger.info("sealed webhook secrets with the master key", metadata: ["endpoints": "\(sealed)"]) }
+        } catch {
+            logger.warning("webhook secrets not sealed yet", metadata: ["error": "\(error)"])
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await deliverDue()
@@ -66,13 +73,14 @@ struct WebhookDispatcher: Service {
         request.headers.add(name: "Webhook-Id", value: item.delivery.eventID)
         request.headers.add(name: "Webhook-Event", value: item.delivery.eventType.rawValue)
         request.headers.add(name: "Webhook-Timestamp", value: String(timestamp))
-        request.headers.add(
-            name: WebhookSignature.header,
-            value: WebhookSignature.sign(secret: item.storedSecret, timestamp: timestamp, body: Array(item.payload.utf8)))
-        request.body = .bytes(ByteBuffer(string: item.payload))
         var status: Int?
         var problem: String?
         do {
+            let secret = try seal.secret(item.storedSecret, endpointID: item.delivery.endpointID)
+            request.headers.add(
+                name: WebhookSignature.header,
+                value: WebhookSignature.sign(secret: secret, timestamp: timestamp, body: Array(item.payload.utf8)))
+            request.body = .bytes(ByteBuffer(string: item.payload))
             let response = try await http.execute(request, timeout: requestTimeout)
             status = Int(response.status.code)
             // Read (and drop) a bounded answer so the connection can be reused.
@@ -101,6 +109,8 @@ struct WebhookDispatcher: Service {
     /// A short, fixed description: nothing the receiver sent is copied into our log or the console.
     static func describe(_ error: any Error) -> String {
         switch error {
+        case let error as WebhookSecretSeal.SealError:
+            "not sent: \(error)"
         case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout:
             "timed out"
         case is HTTPClientError:

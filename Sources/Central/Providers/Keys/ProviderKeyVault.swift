@@ -16,7 +16,8 @@ public actor ProviderKeyVault: ProviderKeySource {
     }
 
     private let store: any CentralStore
-    private let cipher: ProviderKeyCipher?
+    /// Also seals webhook secrets (`WebhookSecretSeal`).
+    let cipher: ProviderKeyCipher?
     private let clock: any WallClock
     private let logger: Logger
     private var keys: [Loaded] = []

@@ -238,6 +238,13 @@ extension PostgresCentralStore {
         }
     }
 
+    public func replaceWebhookSecret(id: String, from old: String, to new: String) async throws -> Bool {
+        try await write { db in
+            try await db.execute(
+                "UPDATE webhook_endpoints SET secret = \(new) WHERE id = \(id) AND secret = \(old) RETURNING 1") > 0
+        }
+    }
+
     public func enqueueWebhookEvent(_ event: WebhookEvent) async throws -> Bool {
         try await write { db in
             let at = Milliseconds.from(event.createdAt)

@@ -248,6 +248,14 @@ extension SQLiteCentralStore {
         }
     }
 
+    public func replaceWebhookSecret(id: String, from old: String, to new: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE webhook_endpoints SET secret = ? WHERE id = ? AND secret = ?", arguments: [new, id, old])
+            return db.changesCount > 0
+        }
+    }
+
     public func enqueueWebhookEvent(_ event: WebhookEvent) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
