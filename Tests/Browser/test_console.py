@@ -24,6 +24,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -42,6 +43,8 @@ class ConsoleTestCase(unittest.TestCase):
     speech: Speech
     directory: Path
 
+    fakes: dict = {}
+
     @classmethod
     def setUpClass(cls):
         harness.sync_console_bundle()
@@ -53,11 +56,18 @@ class ConsoleTestCase(unittest.TestCase):
             "PROVIDER_MASTER_KEY": "11" * 32,
             "WEBHOOK_FIRST_RETRY_SECONDS": "1",
             "WEBHOOK_SCAN_SECONDS": "2",
+            **cls.central_environment(),
         })
+
+    @classmethod
+    def central_environment(cls) -> dict:
+        return {}
 
     @classmethod
     def tearDownClass(cls):
         cls.central.stop()
+        for fake in cls.fakes.values():
+            fake.stop()
         shutil.rmtree(cls.directory, ignore_errors=True)
 
     # Processes and browsers
@@ -110,7 +120,9 @@ class ConsoleTestCase(unittest.TestCase):
     # Finding and waiting
 
     def wait_for(self, condition, what: str, timeout: float = WAIT, driver=None):
-        return WebDriverWait(driver or self.driver, timeout, poll_frequency=0.1).until(condition, f"waiting for {what}")
+        # The page re-renders what it refreshes: an element found a moment ago may be gone.
+        return WebDriverWait(driver or self.driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(condition, f"waiting for {what}")
 
     def by_id(self, element_id: str, driver=None):
         return (driver or self.driver).find_element(By.ID, element_id)
@@ -412,9 +424,25 @@ class LiveSessions(ConsoleTestCase):
 
 
 class Usage(ConsoleTestCase):
+    """Speech from a real edge and chat through central's proxy (fake-llm upstream)."""
+
+    @classmethod
+    def central_environment(cls) -> dict:
+        cls.fakes = {"llm": harness.FakeProvider("fake-llm", cls.directory / "llm", ["sk-console-llm"])}
+        return {"CHAT_UPSTREAMS": f"fake={cls.fakes['llm'].url}", "CHAT_FAKE_API_KEYS": "sk-console-llm"}
+
     def test_the_usage_chart_and_csv_for_a_range_equal_the_ledger(self):
-        record = self.central.create_license_record(name="=SUM(A1), \"Quoted\"", minutes=30)
+        # UTC days for chat too, so both series fall on the same day as the speech.
+        chat = {"models": {"deepseek-chat": "fake/deepseek-chat"}, "requests_per_day": 50, "time_zone": "UTC"}
+        record = self.central.create_license_record(name="=SUM(A1), \"Quoted\"", minutes=30, chat=json.dumps(chat))
         license_id = record["license"]["id"]
+        tokens = 0
+        for question in ("Hello there.", "How much is left?"):
+            status, answer = http(f"{self.central.url}/v1/chat/completions", "POST",
+                                  {"model": "deepseek-chat", "messages": [{"role": "user", "content": question}]},
+                                  {"Authorization": f"Bearer {record['key']}"})
+            self.assertEqual(status, 200, answer)
+            tokens += answer["usage"]["total_tokens"]
         edge = self.edge(record["key"])
         self.assertEqual(edge.start()[0], 202)
         billed = lambda: sum(e["amount_ms"] for e in self.ledger(license_id) if e["kind"] == "debit")
@@ -434,7 +462,14 @@ class Usage(ConsoleTestCase):
         self.assertEqual(float(bars[str(today - datetime.timedelta(days=1))]), 0)
         self.assertEqual(self.css(f"#usage-days tr[data-day='{today}']")[0].get_attribute("data-seconds"), self.seconds(billed_ms))
         self.assertEqual(self.css(f"#usage-licenses tr[data-license-id='{license_id}']")[0].get_attribute("data-seconds"), self.seconds(billed_ms))
-        self.assertTrue(self.css("svg#usage-chart pattern"), "bars are patterned, not told apart by colour alone")
+        chat_bars = {b.get_attribute("data-day"): b.get_attribute("data-value") for b in self.css("svg#usage-chart rect.bar-chat")}
+        self.assertEqual(float(chat_bars[str(today)]), tokens)
+        self.assertEqual(self.by_id("usage-total-tokens").get_attribute("data-tokens"), str(tokens))
+        self.assertEqual(self.by_id("usage-total-requests").text.strip(), "2")
+        patterns = {p.get_attribute("id") for p in self.css("svg#usage-chart pattern")}
+        fills = {b.get_attribute("fill") for b in self.css("svg#usage-chart rect.bar")}
+        self.assertEqual(len(patterns), 2, "each series has its own pattern, not only its own colour")
+        self.assertEqual(fills, {f"url(#{p})" for p in patterns})
         self.shot("usage")
 
         # The CSV downloads are the same figures, with the customer's name defused for spreadsheets.
@@ -443,6 +478,8 @@ class Usage(ConsoleTestCase):
         self.assertEqual(rows[0]["license_id"], license_id)
         self.assertEqual(rows[0]["customer_name"], "'=SUM(A1), \"Quoted\"")
         self.assertEqual(round(float(rows[0]["seconds_used"]) * 1000), billed_ms)
+        self.assertEqual(int(rows[0]["chat_requests"]), 2)
+        self.assertEqual(int(rows[0]["chat_input_tokens"]) + int(rows[0]["chat_output_tokens"]), tokens)
         sessions = list(csv.DictReader(io.StringIO(self.download(driver, "sessions-csv"))))
         self.assertEqual(sum(int(s["billed_ms"]) for s in sessions), billed_ms)
         self.assertEqual({s["license_id"] for s in sessions}, {license_id})
@@ -681,6 +718,51 @@ class AdminPages(ConsoleTestCase):
         self.go("instances", "#instances-table tr[data-instance-id]")
         self.assertEqual([r.get_attribute("data-current") for r in self.css("#instances-table tr[data-instance-id]")], ["true"])
         self.shot("instances")
+        self.assertEqual(self.page_errors(), [])
+
+
+class Keyboard(ConsoleTestCase):
+    def tab_to(self, selector: str, backwards: bool = False, limit: int = 150):
+        """Presses Tab (or Shift+Tab) until the focus is on `selector`: it must be reachable by keyboard."""
+        target = self.wait_for(lambda _: self.css(selector), selector)[0]
+        for _ in range(limit):
+            if self.driver.switch_to.active_element == target:
+                return target
+            active = self.driver.switch_to.active_element
+            active.send_keys(Keys.SHIFT, Keys.TAB) if backwards else active.send_keys(Keys.TAB)
+        self.fail(f"{selector} is not reachable with Tab")
+
+    def test_navigation_and_a_confirmed_action_by_keyboard_alone(self):
+        license_id = self.central.create_license_record(name="Keys Only KG")["license"]["id"]
+        driver = self.sign_in()
+        self.go(f"license/{license_id}", "#license-status[data-status=active]")
+
+        suspend = self.tab_to("button[data-action=suspend]")
+        suspend.send_keys(Keys.ENTER)
+        self.wait_for(lambda _: self.by_id("confirm").get_attribute("open") is not None, "the dialog")
+        self.assertEqual(driver.switch_to.active_element.get_attribute("id"), "confirm-no", "the safe choice has the focus")
+        driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+        self.wait_for(lambda _: self.by_id("confirm").get_attribute("open") is None, "Escape to close the dialog")
+        self.assertEqual(self.license(license_id)["status"], "active")
+        self.assertEqual(driver.switch_to.active_element, suspend, "the focus returns to the button")
+
+        suspend.send_keys(Keys.ENTER)
+        self.wait_for(lambda _: self.by_id("confirm").get_attribute("open") is not None, "the dialog again")
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        self.assertEqual(driver.switch_to.active_element.get_attribute("id"), "confirm-yes")
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+        self.wait_for(lambda _: self.by_id("license-status").get_attribute("data-status") == "suspended", "suspended by keyboard")
+
+        # The top-up's amount dialog: type and press Enter.
+        self.tab_to("button[data-action=topup]").send_keys(Keys.ENTER)
+        self.wait_for(lambda _: driver.switch_to.active_element.get_attribute("id") == "action-amount", "the amount field focused")
+        driver.switch_to.active_element.send_keys("5", Keys.ENTER)
+        self.wait_for(lambda _: self.by_id("license-minutes-limit").get_attribute("data-minutes") == "65", "65 minutes")
+
+        # Another page through the nav, by keyboard (back up the page with Shift+Tab).
+        self.tab_to("nav#nav a[data-page=usage]", backwards=True).send_keys(Keys.ENTER)
+        self.wait_for(lambda d: d.current_url.endswith("#/usage") and self.css("#usage-form"), "the usage page")
+        self.assertEqual(self.css("nav#nav a[data-page=usage]")[0].get_attribute("aria-current"), "page")
         self.assertEqual(self.page_errors(), [])
 
 
