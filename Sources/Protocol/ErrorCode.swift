@@ -84,6 +84,11 @@ extension ErrorCode {
     // The operator's console and its API (docs/api.md, "Console").
     public static let roleForbidden = ErrorCode("role_forbidden")
     public static let csrfRejected = ErrorCode("csrf_rejected")
+    /// A path not in its one canonical spelling (`//`, `.`/`..` segments, a trailing `/`; on the
+    /// edge also percent-encoding): a router that ignores empty segments could read it two ways.
+    public static let invalidPath = ErrorCode("invalid_path")
+    /// A state-changing request whose Content-Type is not `application/json`.
+    public static let unsupportedMediaType = ErrorCode("unsupported_media_type")
     public static let consoleSessionExpired = ErrorCode("console_session_expired")
     public static let alreadyExists = ErrorCode("already_exists")
 

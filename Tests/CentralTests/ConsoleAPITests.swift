@@ -111,6 +111,15 @@ import Testing
                 .error?.code == .roleForbidden)
             #expect(try await call("otto", .post, "/v1/admin/webhooks", #"{"url":"http://127.0.0.1:9/","events":["license.revoked"]}"#)
                 .error?.code == .roleForbidden)
+            // Another spelling of the path does not walk around the role (the router ignores empty segments).
+            for path in ["/v1/admin//operators", "//v1/admin/operators", "/v1//admin/operators", "/v1/admin/operators/"] {
+                let sneaky = try await call("otto", .post, path, #"{"name":"mallory","role":"admin"}"#)
+                #expect(sneaky.status == .badRequest && sneaky.error?.code == .invalidPath, "\(path): \(sneaky.text)")
+                #expect(try await call("vera", .get, path).error?.code == .invalidPath, "\(path)")
+            }
+            // The router matches no route with a dot segment at all.
+            #expect(try await call("otto", .post, "/v1/admin/./operators", #"{"name":"mallory","role":"admin"}"#).status == .notFound)
+            #expect(try await fixture.store.operators().map(\.name) == ["otto", "vera"])
 
             // A viewer signed in to the console is refused the same way.
             let viewer = try await signIn(central, token: tokens["vera"] ?? "")
@@ -150,6 +159,49 @@ import Testing
             #expect(out.status == .noContent && out.headers[.setCookie]?.contains("Max-Age=0") == true)
             #expect(try await central.request(.get, "/v1/admin/plans", headers: withCookie(second, csrf: false)).error?.code
                 == .consoleSessionExpired)
+        }
+    }
+
+    /// Rotating ADMIN_TOKEN ends the console sessions signed in with the old one, on a restart
+    /// with the new token (the sessions are in the database); operators' sessions stay.
+    @Test func rotatingTheAdminTokenEndsItsConsoleSessions() async throws {
+        var fixture = try CentralFixture()
+        let (shared, named) = try await fixture.withLiveServer { central in
+            let made = try await central.admin(.post, "/v1/admin/operators", body: #"{"name":"otto","role":"operator"}"#)
+            let token = try #require(try made.json()["token"] as? String)
+            let shared = try await signIn(central, name: "maria")
+            let named = try await signIn(central, token: token)
+            return (shared, named)
+        }
+        try await fixture.withLiveServer { (central: LiveCentral) async throws in
+            // Same token, next start: still signed in.
+            #expect(try await central.request(.get, "/v1/admin/plans", headers: withCookie(shared, csrf: false)).status == .ok)
+        }
+        fixture.configuration.adminToken = "rotated-admin-token-9876543210"
+        try await fixture.withLiveServer { central in
+            let old = try await central.request(.get, "/v1/admin/plans", headers: withCookie(shared, csrf: false))
+            #expect(old.status == .unauthorized && old.error?.code == .consoleSessionExpired, "\(old.text)")
+            #expect(try await central.request(.get, "/v1/admin/plans", headers: withCookie(named, csrf: false)).status == .ok)
+        }
+    }
+
+    /// Login CSRF: another site's form cannot sign the operator's browser in as someone else.
+    @Test func signInTakesOnlyJSONFromThisServersPages() async throws {
+        let fixture = try CentralFixture()
+        try await fixture.withLiveServer { central in
+            let body = #"{"token":"\#(CentralFixture.adminToken)","name":"x"}"#
+            // A cross-site <form enctype="text/plain"> can send this body, but not as JSON.
+            for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+                let reply = try await central.request(.post, "/v1/console/session", headers: [.contentType: type], body: body)
+                #expect(reply.status == .unsupportedMediaType && reply.error?.code == .unsupportedMediaType, "\(type)")
+                #expect(reply.headers[.setCookie] == nil)
+            }
+            let foreign = try await central.request(
+                .post, "/v1/console/session", headers: [.contentType: "application/json", .origin: "http://evil.example"], body: body)
+            #expect(foreign.status == .forbidden && foreign.error?.code == .csrfRejected && foreign.headers[.setCookie] == nil)
+            let own = try await central.request(
+                .post, "/v1/console/session", headers: [.contentType: "application/json; charset=utf-8"], body: body)
+            #expect(own.status == .created)
         }
     }
 

@@ -15,9 +15,29 @@ import Testing
             ("GET", "webhooks", .admin), ("POST", "webhooks/deliveries/d/redeliver", .admin), ("DELETE", "operators/x", .admin),
         ]
         for (method, path, role) in cases {
-            #expect(ConsolePermission.required(method: method, path: path) == role, "\(method) \(path)")
+            #expect(ConsolePermission.required(method: method, path: "/v1/admin/\(path)") == role, "\(method) \(path)")
         }
         #expect(OperatorRole.viewer < .operator && OperatorRole.operator < .admin)
+        // Ids may be percent-encoded after the area (the CLI and the console encode them).
+        #expect(ConsolePermission.required(method: "DELETE", path: "/v1/admin/operators/maria%40example.com") == .admin)
+        #expect(ConsolePermission.required(method: "GET", path: "/v1/admin/licenses?status=active") == .viewer)
+    }
+
+    /// The router ignores empty segments, so `/v1/admin//operators` reaches the operators' routes:
+    /// a rule reading the spelling would see no area. Such spellings are refused outright, and an
+    /// area the rule does not know needs an admin.
+    @Test func pathsSpelledAnotherWayAreRefusedAndUnknownAreasNeedAnAdmin() {
+        for path in [
+            "/v1/admin//operators", "//v1/admin/operators", "/v1//admin/operators", "/v1/admin/./operators",
+            "/v1/admin/licenses/../operators", "/v1/admin/licenses/", "/v1/admin/operators//x", "/v1/admin",
+            "/v1/admin/", "/v2/admin/operators", "v1/admin/operators", "/v1/admin/licenses/%2e%2e",
+        ] {
+            #expect(ConsolePermission.required(method: "POST", path: path) == nil, "\(path)")
+            #expect(ConsolePermission.required(method: "GET", path: path) == nil, "\(path)")
+        }
+        for path in ["/v1/admin/%6fperators", "/v1/admin/OPERATORS", "/v1/admin/whatever"] {
+            #expect(ConsolePermission.required(method: "GET", path: path) == .admin, "\(path)")
+        }
     }
 
     @Test func operatorNamesAreShortPlainAndCannotPoseAsTheSharedToken() {

@@ -55,6 +55,13 @@ struct ConsoleController {
 
     /// Signs in with the admin token or an operator token, under the API's failed-sign-in limit.
     @Sendable func signIn(_ request: Request, context: CentralRequestContext) async throws -> Response {
+        // Login CSRF: another site's form could post a token of the attacker's choosing and sign
+        // the operator's browser in as them. A form cannot send JSON, nor this server's Origin.
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "Send the sign-in with Content-Type: application/json.")
+        }
+        try AdminAuthenticator.checkOrigin(request)
         let body = try await request.jsonObject(allowed: ["token", "name"], context: context)
         guard let token = try body.string("token", maxLength: 200, required: true) else {
             throw RequestValidationError(.missingField, field: "token", "Field 'token' is required.")
@@ -66,7 +73,9 @@ struct ConsoleController {
             signedIn.name = name.isEmpty ? "admin-token" : "admin-token:\(name)"
         }
         let now = services.clock.now()
-        let (value, session) = try await sessions.open(for: signedIn, now: now)
+        guard let (value, session) = try await sessions.open(for: signedIn, now: now) else {
+            throw APIError(.unauthorized, .adminUnauthorized, "This operator has been disabled.")
+        }
         try await services.store.appendAudit(
             action: "console.sign_in", licenseID: nil, detail: signedIn.role.rawValue,
             actor: AdminOperator(name: signedIn.name, ip: services.clientIP(request, context)), now: now)

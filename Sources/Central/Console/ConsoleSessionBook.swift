@@ -1,10 +1,12 @@
+import Crypto
 import Foundation
 
 /// Signed-in console sessions, kept in the store so that every central instance sharing the
 /// database knows them (a load balancer may send each request elsewhere). The cookie's value is
 /// a random token, stored only as its SHA-256; the CSRF token derives from it. A session ends on
-/// sign-out, after `idleTimeout` without a request, after `maxAge` in any case, or when its
-/// operator is disabled (the store drops their sessions in the same transaction).
+/// sign-out, after `idleTimeout` without a request, after `maxAge` in any case, when its
+/// operator is disabled (the store drops their sessions in the same transaction), or, for the
+/// shared admin token, when that token is rotated.
 public struct ConsoleSessionBook: Sendable {
     /// A live session and the CSRF token its page sends back on changes.
     public struct Session: Sendable, Equatable {
@@ -17,21 +19,28 @@ public struct ConsoleSessionBook: Sendable {
     public static let cookieName = "central_console"
     let store: any ConsoleSessionStore
     let policy: ConsoleSessionPolicy
+    private let adminTokenDigest: [UInt8]
 
-    public init(store: any ConsoleSessionStore, policy: ConsoleSessionPolicy) {
+    public init(store: any ConsoleSessionStore, policy: ConsoleSessionPolicy, adminToken: String) {
         self.store = store
         self.policy = policy
+        self.adminTokenDigest = Array(SHA256.hash(data: Data(adminToken.utf8)))
     }
 
     var idleTimeout: TimeInterval { policy.idleTimeout }
 
-    /// A new session: the cookie value to set and the session.
-    public func open(for signedIn: AuthenticatedOperator, now: Date) async throws -> (cookie: String, session: Session) {
+    /// A new session: the cookie value to set and the session; nil when the operator was
+    /// disabled meanwhile (the store checks in the same transaction).
+    public func open(for signedIn: AuthenticatedOperator, now: Date) async throws -> (cookie: String, session: Session)? {
         let cookie = ConsoleSessionPolicy.newCookie()
+        let hash = ConsoleSessionPolicy.tokenHash(cookie: cookie)
         let stored = ConsoleSession(
-            tokenHash: ConsoleSessionPolicy.tokenHash(cookie: cookie), signedIn: signedIn, createdAt: now, lastSeenAt: now)
-        try await store.insertConsoleSession(
-            stored, capacity: policy.capacity, idleBefore: policy.idleCutoff(now: now), createdBefore: policy.ageCutoff(now: now))
+            tokenHash: hash, signedIn: signedIn, createdAt: now, lastSeenAt: now,
+            sharedTokenTag: signedIn.sharedToken ? sharedTokenTag(hash) : nil)
+        guard try await store.insertConsoleSession(
+            stored, capacity: policy.capacity, perOperator: policy.perOperator, idleBefore: policy.idleCutoff(now: now),
+            createdBefore: policy.ageCutoff(now: now))
+        else { return nil }
         return (cookie, Self.session(stored, cookie: cookie))
     }
 
@@ -39,7 +48,11 @@ public struct ConsoleSessionBook: Sendable {
     public func session(cookie: String, now: Date) async throws -> Session? {
         let hash = ConsoleSessionPolicy.tokenHash(cookie: cookie)
         guard var stored = try await store.consoleSession(tokenHash: hash) else { return nil }
-        guard policy.isLive(stored, now: now) else {
+        // A shared-token session from before the admin token was rotated has ended.
+        let tokenStillValid = !stored.signedIn.sharedToken || stored.sharedTokenTag.map {
+            SecretComparison.equal($0, digest: Array(SHA256.hash(data: Data(sharedTokenTag(hash).utf8))))
+        } == true
+        guard tokenStillValid, policy.isLive(stored, now: now) else {
             try await store.deleteConsoleSession(tokenHash: hash)
             return nil
         }
@@ -52,6 +65,10 @@ public struct ConsoleSessionBook: Sendable {
 
     public func close(cookie: String) async throws {
         try await store.deleteConsoleSession(tokenHash: ConsoleSessionPolicy.tokenHash(cookie: cookie))
+    }
+
+    private func sharedTokenTag(_ tokenHash: String) -> String {
+        ConsoleSessionPolicy.sharedTokenTag(adminTokenDigest: adminTokenDigest, tokenHash: tokenHash)
     }
 
     private static func session(_ stored: ConsoleSession, cookie: String) -> Session {

@@ -9,11 +9,15 @@ public struct ConsoleSessionPolicy: Sendable, Equatable {
     /// Sessions kept at most; signing in beyond it drops the least recently used, so sign-ins
     /// cannot grow the table without bound.
     public var capacity: Int
+    /// Sessions kept per operator name: signing in again and again ends one's own oldest
+    /// sessions, never other operators'.
+    public var perOperator: Int
 
-    public init(idleTimeout: TimeInterval = 15 * 60, maxAge: TimeInterval = 12 * 3600, capacity: Int = 1000) {
+    public init(idleTimeout: TimeInterval = 15 * 60, maxAge: TimeInterval = 12 * 3600, capacity: Int = 1000, perOperator: Int = 5) {
         self.idleTimeout = idleTimeout
         self.maxAge = maxAge
         self.capacity = capacity
+        self.perOperator = perOperator
     }
 
     public func isLive(_ session: ConsoleSession, now: Date) -> Bool {
@@ -39,6 +43,14 @@ public struct ConsoleSessionPolicy: Sendable, Equatable {
 
     /// What the store keys a session by: the cookie itself is never stored.
     public static func tokenHash(cookie: String) -> String { LicenseKey.hash(cookie) }
+
+    /// Ties a shared-token session to the admin token it signed in with (keyed by the token's
+    /// digest, salted by the session): once ADMIN_TOKEN is rotated, the tag no longer matches.
+    public static func sharedTokenTag(adminTokenDigest: [UInt8], tokenHash: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("central-console-shared:\(tokenHash)".utf8), using: SymmetricKey(data: adminTokenDigest))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
 
     /// The CSRF token of a session, derived from its cookie, so no instance needs to store it
     /// and a copy of the database (which holds only the cookie's hash) cannot forge it.

@@ -26,14 +26,31 @@ public enum ConsolePermission {
     static let adminOnlyAreas: Set<String> = ["operators", "webhooks"]
     /// Areas whose changes need an admin (reading them is a viewer's).
     static let adminChangeAreas: Set<String> = ["plans", "provider-keys"]
+    /// Areas a viewer reads and an operator changes.
+    static let operatorAreas: Set<String> = ["licenses", "sessions", "usage", "audit", "instances", "minutes-requests"]
 
-    /// `path` is the part after `/v1/admin/` (no leading slash).
-    public static func required(method: String, path: some StringProtocol) -> OperatorRole {
-        let area = String(path.prefix { $0 != "/" })
+    /// `path` is the request's path as sent (a query is ignored). Nil when it is not spelled the
+    /// one way the API documents it: the router ignores empty segments (`/v1/admin//operators`
+    /// reaches the operators' routes), so any other spelling could be read two ways and is
+    /// refused. An area not listed here needs an admin.
+    public static func required(method: String, path: some StringProtocol) -> OperatorRole? {
+        let bare = path.prefix { $0 != "?" }
+        let segments = bare.split(separator: "/", omittingEmptySubsequences: false)
+        guard segments.count >= 4, segments[0].isEmpty, segments[1] == "v1", segments[2] == "admin",
+              segments.dropFirst().allSatisfy({ !$0.isEmpty && !isDotSegment($0) })
+        else { return nil }
+        let area = String(segments[3])
         if adminOnlyAreas.contains(area) { return .admin }
+        guard operatorAreas.contains(area) || adminChangeAreas.contains(area) else { return .admin }
         let reads = method == "GET" || method == "HEAD"
         if reads { return .viewer }
         if adminChangeAreas.contains(area) { return .admin }
         return .operator
+    }
+
+    /// `.`, `..` and their percent-encoded spellings.
+    private static func isDotSegment(_ segment: some StringProtocol) -> Bool {
+        let decoded = segment.lowercased().replacingOccurrences(of: "%2e", with: ".")
+        return decoded == "." || decoded == ".."
     }
 }

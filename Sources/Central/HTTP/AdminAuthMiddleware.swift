@@ -15,9 +15,11 @@ struct AdminAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        guard let needed = ConsolePermission.required(method: request.method.rawValue, path: request.uri.path) else {
+            throw APIError(
+                .badRequest, .invalidPath, "Use the path exactly as documented: no empty, '.' or '..' segments, no trailing '/'.")
+        }
         let signedIn = try await authenticator.authenticate(request, context)
-        let path = request.uri.path.dropFirst("/v1/admin/".count)
-        let needed = ConsolePermission.required(method: request.method.rawValue, path: path)
         guard signedIn.role >= needed else {
             throw APIError(
                 .forbidden, .roleForbidden,
@@ -96,6 +98,11 @@ struct AdminAuthenticator: Sendable {
         else {
             throw APIError(.forbidden, .csrfRejected, "Missing or wrong CSRF token; reload the console.")
         }
+        try checkOrigin(request)
+    }
+
+    /// Any `Origin` the browser sends must be this server's own.
+    static func checkOrigin(_ request: Request) throws {
         if let origin = request.headers[.origin] {
             guard let host = request.head.authority, origin == "http://\(host)" || origin == "https://\(host)" else {
                 throw APIError(.forbidden, .csrfRejected, "The request came from another site's page.")

@@ -55,7 +55,8 @@ public func buildApplication(
     OpsController(services: services, registry: registry).addRoutes(to: router)
     LicenseController(services: services, registry: registry, tickets: tickets, providers: providers).addRoutes(to: router)
     let consoleSessions = ConsoleSessionBook(
-        store: services.store, policy: ConsoleSessionPolicy(idleTimeout: configuration.console.idleTimeout))
+        store: services.store, policy: ConsoleSessionPolicy(idleTimeout: configuration.console.idleTimeout),
+        adminToken: adminToken)
     let authenticator = AdminAuthenticator(adminToken: adminToken, services: services, sessions: consoleSessions)
     let admin = router.group("/v1/admin").add(middleware: AdminAuthMiddleware(authenticator: authenticator))
     AdminController(services: services, registry: registry).addRoutes(to: admin)

@@ -69,7 +69,7 @@ struct MinutesRequestController {
         return try jsonResponse(MinutesRequestReply(request: created.notice), status: .created)
     }
 
-    /// The license's most recent request, answered or not (`request` is null when there is none).
+    /// The license's most recent request, answered or not (no `request` when there is none).
     @Sendable func latest(_ request: Request, context: CentralRequestContext) async throws -> Response {
         let license = try await services.authenticatedLicense(request, context)
         let last = try await services.store.minutesRequests(status: nil, licenseID: license.id, limit: 1).first

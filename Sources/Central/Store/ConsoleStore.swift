@@ -14,9 +14,13 @@ public protocol OperatorStore: Sendable {
 
 /// Signed-in console sessions, shared by every instance on the database.
 public protocol ConsoleSessionStore: Sendable {
-    /// Stores a new session. Drops sessions last used before `idleBefore` or created before
-    /// `createdBefore`, then, beyond `capacity`, the least recently used.
-    func insertConsoleSession(_ session: ConsoleSession, capacity: Int, idleBefore: Date, createdBefore: Date) async throws
+    /// Stores a new session, unless it is a named operator's and they are not (or no longer)
+    /// enabled: false then, checked in the same transaction as the insert. Drops sessions last
+    /// used before `idleBefore` or created before `createdBefore`, then the least recently used
+    /// beyond `perOperator` of the same name and beyond `capacity` in all.
+    func insertConsoleSession(
+        _ session: ConsoleSession, capacity: Int, perOperator: Int, idleBefore: Date, createdBefore: Date
+    ) async throws -> Bool
     func consoleSession(tokenHash: String) async throws -> ConsoleSession?
     func touchConsoleSession(tokenHash: String, at: Date) async throws
     func deleteConsoleSession(tokenHash: String) async throws
@@ -60,6 +64,7 @@ public protocol WebhookStore: Sendable {
     ) async throws
     /// Newest first.
     func webhookDeliveries(endpointID: String?, limit: Int) async throws -> [WebhookDelivery]
-    /// Due again now, whatever its state; nil when there is no such delivery.
+    /// Due again now, whatever its state; nil when there is no such delivery or its endpoint is
+    /// disabled (a disabled endpoint is sent nothing; its pending deliveries wait).
     func redeliverWebhook(id: String, actor: AdminOperator, now: Date) async throws -> WebhookDelivery?
 }

@@ -133,7 +133,7 @@ struct WebhookController {
         let id = try context.parameters.require("id")
         guard let delivery = try await services.store.redeliverWebhook(
             id: id, actor: services.actor(request, context), now: services.clock.now())
-        else { throw APIError(.notFound, .notFound, "No webhook delivery '\(id)'.") }
+        else { throw APIError(.notFound, .notFound, "No webhook delivery '\(id)' to an enabled endpoint.") }
         return try jsonResponse(delivery, status: .accepted)
     }
 }

@@ -82,10 +82,6 @@ extension ErrorCode {
     public static let browserAudioNotExpected = ErrorCode("browser_audio_not_expected")
     /// A browser-microphone message that is not whole 20 ms frames of 16 kHz mono S16LE.
     public static let invalidAudioFrame = ErrorCode("invalid_audio_frame")
-    /// A path not in its one canonical spelling (`//`, `.`/`..` segments, percent-encoding, a trailing `/`).
-    public static let invalidPath = ErrorCode("invalid_path")
-    /// A state-changing request whose Content-Type is not `application/json`.
-    public static let unsupportedMediaType = ErrorCode("unsupported_media_type")
     /// A start request naming an audio device the edge does not offer.
     public static let invalidDevice = ErrorCode("invalid_device")
 }

@@ -44,7 +44,7 @@ import Testing
         let shared = consoleSession("olga", shared: true, role: .admin, at: s.now)
         let old = s.now.addingTimeInterval(-3600)
         for session in [olga, shared] {
-            try await connections[0].insertConsoleSession(session, capacity: 10, idleBefore: old, createdBefore: old)
+            #expect(try await connections[0].insertConsoleSession(session, capacity: 10, perOperator: 5, idleBefore: old, createdBefore: old))
         }
         #expect(try await connections[1].consoleSession(tokenHash: olga.tokenHash) == olga)
         #expect(try await connections[1].consoleSession(tokenHash: LicenseKey.hash("cs_forged")) == nil)
@@ -59,6 +59,47 @@ import Testing
         #expect(try await connections[0].consoleSession(tokenHash: shared.tokenHash) == shared)
         try await connections[0].deleteConsoleSession(tokenHash: shared.tokenHash)
         #expect(try await connections[1].consoleSession(tokenHash: shared.tokenHash) == nil)
+
+        // A disabled or unknown operator cannot open one (checked in the insert's transaction).
+        for name in ["olga", "nobody"] {
+            let late = consoleSession(name, role: .operator, at: later)
+            #expect(try await connections[0].insertConsoleSession(late, capacity: 10, perOperator: 5, idleBefore: old, createdBefore: old) == false)
+            #expect(try await connections[1].consoleSession(tokenHash: late.tokenHash) == nil)
+        }
+    }
+
+    /// Signing in while an admin disables the operator: whichever commits first, no session of
+    /// the disabled operator survives.
+    @Test(arguments: StoreFactory.all)
+    func aSignInRacingTheDisableLeavesNoSession(_ factory: StoreFactory) async throws {
+        let s = try await factory.make()
+        let connections = try await s.connections(4)
+        for round in 0..<5 {
+            let name = "racer\(round)"
+            try await s.store.insertOperator(
+                OperatorAccount(name: name, role: .viewer, createdAt: s.now, createdBy: "alice"),
+                tokenHash: LicenseKey.hash("op_\(name)"), actor: admin)
+            let old = s.now.addingTimeInterval(-3600)
+            let sessions = (0..<3).map { index in
+                ConsoleSession(
+                    tokenHash: LicenseKey.hash("cs_\(name)_\(index)"),
+                    signedIn: AuthenticatedOperator(name: name, role: .viewer, sharedToken: false), createdAt: s.now, lastSeenAt: s.now)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, session) in sessions.enumerated() {
+                    let connection = connections[index]
+                    group.addTask {
+                        _ = try await connection.insertConsoleSession(session, capacity: 100, perOperator: 5, idleBefore: old, createdBefore: old)
+                    }
+                }
+                let disabler = connections[3]
+                group.addTask { _ = try await disabler.disableOperator(name: name, actor: admin, now: s.now) }
+                try await group.waitForAll()
+            }
+            for session in sessions {
+                #expect(try await s.store.consoleSession(tokenHash: session.tokenHash) == nil, "round \(round)")
+            }
+        }
     }
 
     /// Signing in drops lapsed sessions and keeps at most `capacity`, the most recently used.
@@ -66,19 +107,19 @@ import Testing
     func signingInDropsLapsedSessionsAndStaysWithinCapacity(_ factory: StoreFactory) async throws {
         let s = try await factory.make()
         let policy = ConsoleSessionPolicy(idleTimeout: 60, maxAge: 300, capacity: 3)
-        let idle = consoleSession("idle", at: s.now.addingTimeInterval(-61))
-        var aged = consoleSession("aged", at: s.now.addingTimeInterval(-301))
+        let idle = consoleSession("idle", shared: true, at: s.now.addingTimeInterval(-61))
+        var aged = consoleSession("aged", shared: true, at: s.now.addingTimeInterval(-301))
         aged.lastSeenAt = s.now
         let early = s.now.addingTimeInterval(-3600)
         for session in [idle, aged] {
-            try await s.store.insertConsoleSession(session, capacity: 10, idleBefore: early, createdBefore: early)
+            #expect(try await s.store.insertConsoleSession(session, capacity: 10, perOperator: 5, idleBefore: early, createdBefore: early))
         }
         var recent: [ConsoleSession] = []
         for index in 0..<5 {
-            let session = consoleSession("op\(index)", at: s.now.addingTimeInterval(Double(index)))
-            try await s.store.insertConsoleSession(
-                session, capacity: policy.capacity, idleBefore: policy.idleCutoff(now: s.now),
-                createdBefore: policy.ageCutoff(now: s.now))
+            let session = consoleSession("op\(index)", shared: true, at: s.now.addingTimeInterval(Double(index)))
+            #expect(try await s.store.insertConsoleSession(
+                session, capacity: policy.capacity, perOperator: policy.perOperator, idleBefore: policy.idleCutoff(now: s.now),
+                createdBefore: policy.ageCutoff(now: s.now)))
             recent.append(session)
         }
         #expect(try await s.store.consoleSession(tokenHash: idle.tokenHash) == nil)
@@ -88,6 +129,23 @@ import Testing
             kept.append(session.signedIn.name)
         }
         #expect(kept == ["op2", "op3", "op4"])
+
+        // One name signing in again and again ends only its own oldest sessions.
+        let other = consoleSession("other", shared: true, at: s.now)
+        #expect(try await s.store.insertConsoleSession(other, capacity: 100, perOperator: 5, idleBefore: early, createdBefore: early))
+        var mine: [ConsoleSession] = []
+        for index in 0..<7 {
+            var session = consoleSession("greedy", shared: true, at: s.now.addingTimeInterval(Double(index) / 10))
+            session.tokenHash = LicenseKey.hash("cs_greedy_\(index)")
+            #expect(try await s.store.insertConsoleSession(session, capacity: 100, perOperator: 5, idleBefore: early, createdBefore: early))
+            mine.append(session)
+        }
+        var left: [Int] = []
+        for (index, session) in mine.enumerated() where try await s.store.consoleSession(tokenHash: session.tokenHash) != nil {
+            left.append(index)
+        }
+        #expect(left == [2, 3, 4, 5, 6])
+        #expect(try await s.store.consoleSession(tokenHash: other.tokenHash) == other)
     }
 
     func request(_ licenseID: String, _ s: StoreUnderTest, minutes: Double = 30) -> MinutesRequest {
@@ -248,5 +306,16 @@ import Testing
         #expect(try await s.store.claimDueWebhookDeliveries(now: s.now, claimUntil: s.now.addingTimeInterval(60), limit: 50)
             .map(\.delivery.id) == [first])
         #expect(try await s.store.redeliverWebhook(id: "whd_none", actor: admin, now: s.now) == nil)
+
+        // A disabled endpoint gets nothing: its pending deliveries wait, and none is redelivered.
+        try await s.store.recordWebhookAttempt(
+            id: first, at: s.now, delivered: false, status: 500, error: "receiver answered 500", nextAttemptAt: s.now)
+        _ = try await s.store.updateWebhookEndpoint(id: hook.id, enabled: false, events: nil, description: nil, actor: admin, now: s.now)
+        s.clock.advance(by: 120)
+        #expect(try await s.store.claimDueWebhookDeliveries(now: s.now, claimUntil: s.now.addingTimeInterval(60), limit: 50).isEmpty)
+        #expect(try await s.store.redeliverWebhook(id: claimed[1], actor: admin, now: s.now) == nil)
+        _ = try await s.store.updateWebhookEndpoint(id: hook.id, enabled: true, events: nil, description: nil, actor: admin, now: s.now)
+        #expect(try await s.store.claimDueWebhookDeliveries(now: s.now, claimUntil: s.now.addingTimeInterval(60), limit: 50)
+            .map(\.delivery.id).contains(first))
     }
 }

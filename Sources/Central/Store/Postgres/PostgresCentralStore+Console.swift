@@ -47,23 +47,42 @@ extension PostgresCentralStore {
 
     // MARK: Console sessions
 
-    public func insertConsoleSession(_ session: ConsoleSession, capacity: Int, idleBefore: Date, createdBefore: Date) async throws {
+    public func insertConsoleSession(
+        _ session: ConsoleSession, capacity: Int, perOperator: Int, idleBefore: Date, createdBefore: Date
+    ) async throws -> Bool {
         try await write { db in
+            if !session.signedIn.sharedToken {
+                // FOR SHARE: a disable (an UPDATE of this row) waits for this insert to commit and
+                // then deletes the session, or commits first and this finds no enabled operator.
+                guard try await db.first("""
+                    SELECT 1 AS one FROM operators WHERE name = \(session.signedIn.name) AND disabled_at IS NULL FOR SHARE
+                    """) != nil
+                else { return false }
+            }
             try await db.execute("""
                 DELETE FROM console_sessions
                 WHERE last_seen_at < \(Milliseconds.from(idleBefore)) OR created_at < \(Milliseconds.from(createdBefore))
                 """)
-            // Room for the new one: the least recently used beyond capacity go.
+            // Room for the new one: this name's least recently used beyond perOperator, then
+            // anyone's beyond capacity.
+            try await db.execute("""
+                DELETE FROM console_sessions WHERE token_hash IN (
+                    SELECT token_hash FROM console_sessions WHERE operator_name = \(session.signedIn.name)
+                    ORDER BY last_seen_at DESC, token_hash COLLATE "C" OFFSET \(max(0, perOperator - 1)))
+                """)
             try await db.execute("""
                 DELETE FROM console_sessions WHERE token_hash IN (
                     SELECT token_hash FROM console_sessions ORDER BY last_seen_at DESC, token_hash COLLATE "C"
                     OFFSET \(max(0, capacity - 1)))
                 """)
             try await db.execute("""
-                INSERT INTO console_sessions (token_hash, operator_name, role, shared_token, created_at, last_seen_at)
+                INSERT INTO console_sessions
+                    (token_hash, operator_name, role, shared_token, shared_token_tag, created_at, last_seen_at)
                 VALUES (\(session.tokenHash), \(session.signedIn.name), \(session.signedIn.role.rawValue),
-                    \(session.signedIn.sharedToken), \(Milliseconds.from(session.createdAt)), \(Milliseconds.from(session.lastSeenAt)))
+                    \(session.signedIn.sharedToken), \(session.sharedTokenTag), \(Milliseconds.from(session.createdAt)),
+                    \(Milliseconds.from(session.lastSeenAt)))
                 """)
+            return true
         }
     }
 
@@ -93,7 +112,8 @@ extension PostgresCentralStore {
         return ConsoleSession(
             tokenHash: try row["token_hash"],
             signedIn: AuthenticatedOperator(name: try row["operator_name"], role: role, sharedToken: try row["shared_token"]),
-            createdAt: try row.date("created_at"), lastSeenAt: try row.date("last_seen_at"))
+            createdAt: try row.date("created_at"), lastSeenAt: try row.date("last_seen_at"),
+            sharedTokenTag: try row["shared_token_tag", as: String?.self])
     }
 
     static func operatorAccount(_ row: PostgresRowReader) throws -> OperatorAccount {
@@ -270,9 +290,9 @@ extension PostgresCentralStore {
             // SKIP LOCKED: two instances claiming at once take different deliveries.
             let rows = try await db.rows("""
                 WITH due AS (
-                    SELECT id FROM webhook_deliveries
-                    WHERE status = 'pending' AND next_attempt_at <= \(Milliseconds.from(now))
-                    ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                    SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.enabled
+                    WHERE d.status = 'pending' AND d.next_attempt_at <= \(Milliseconds.from(now))
+                    ORDER BY d.next_attempt_at LIMIT \(limit) FOR UPDATE OF d SKIP LOCKED
                 ), claimed AS (
                     UPDATE webhook_deliveries d SET next_attempt_at = \(Milliseconds.from(claimUntil))
                     FROM due WHERE d.id = due.id RETURNING d.*
@@ -320,7 +340,7 @@ extension PostgresCentralStore {
         try await write { db in
             guard try await db.execute("""
                 UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(Milliseconds.from(now))
-                WHERE id = \(id) RETURNING 1
+                WHERE id = \(id) AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled) RETURNING 1
                 """) > 0
             else { return nil }
             try await Self.appendAudit(db, action: "webhook.redeliver", licenseID: nil, detail: id, actor: actor, now: now)

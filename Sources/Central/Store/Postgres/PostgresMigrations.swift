@@ -321,6 +321,7 @@ enum PostgresMigrations {
                 operator_name TEXT NOT NULL,
                 role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
                 shared_token BOOLEAN NOT NULL,
+                shared_token_tag TEXT,
                 created_at BIGINT NOT NULL,
                 last_seen_at BIGINT NOT NULL
             )

@@ -52,12 +52,29 @@ extension SQLiteCentralStore {
 
     // MARK: Console sessions
 
-    public func insertConsoleSession(_ session: ConsoleSession, capacity: Int, idleBefore: Date, createdBefore: Date) async throws {
+    public func insertConsoleSession(
+        _ session: ConsoleSession, capacity: Int, perOperator: Int, idleBefore: Date, createdBefore: Date
+    ) async throws -> Bool {
         try await pool.write { db in
+            if !session.signedIn.sharedToken {
+                // In the insert's transaction: a disable that commits first is seen here.
+                let enabled = try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM operators WHERE name = ? AND disabled_at IS NULL",
+                    arguments: [session.signedIn.name]) ?? false
+                guard enabled else { return false }
+            }
             try db.execute(
                 sql: "DELETE FROM console_sessions WHERE last_seen_at < ? OR created_at < ?",
                 arguments: [Milliseconds.from(idleBefore), Milliseconds.from(createdBefore)])
-            // Room for the new one: the least recently used beyond capacity go.
+            // Room for the new one: this name's least recently used beyond perOperator, then
+            // anyone's beyond capacity.
+            try db.execute(
+                sql: """
+                    DELETE FROM console_sessions WHERE token_hash IN (
+                        SELECT token_hash FROM console_sessions WHERE operator_name = ?
+                        ORDER BY last_seen_at DESC, token_hash LIMIT -1 OFFSET ?)
+                    """,
+                arguments: [session.signedIn.name, max(0, perOperator - 1)])
             try db.execute(
                 sql: """
                     DELETE FROM console_sessions WHERE token_hash IN (
@@ -66,13 +83,15 @@ extension SQLiteCentralStore {
                 arguments: [max(0, capacity - 1)])
             try db.execute(
                 sql: """
-                    INSERT INTO console_sessions (token_hash, operator_name, role, shared_token, created_at, last_seen_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO console_sessions
+                        (token_hash, operator_name, role, shared_token, shared_token_tag, created_at, last_seen_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     session.tokenHash, session.signedIn.name, session.signedIn.role.rawValue, session.signedIn.sharedToken,
-                    Milliseconds.from(session.createdAt), Milliseconds.from(session.lastSeenAt),
+                    session.sharedTokenTag, Milliseconds.from(session.createdAt), Milliseconds.from(session.lastSeenAt),
                 ])
+            return true
         }
     }
 
@@ -102,7 +121,8 @@ extension SQLiteCentralStore {
         return ConsoleSession(
             tokenHash: row["token_hash"],
             signedIn: AuthenticatedOperator(name: row["operator_name"], role: role, sharedToken: row["shared_token"]),
-            createdAt: SQLiteRows.date(row["created_at"]), lastSeenAt: SQLiteRows.date(row["last_seen_at"]))
+            createdAt: SQLiteRows.date(row["created_at"]), lastSeenAt: SQLiteRows.date(row["last_seen_at"]),
+            sharedTokenTag: row["shared_token_tag"])
     }
 
     static func operatorAccount(_ row: Row) throws -> OperatorAccount {
@@ -278,7 +298,7 @@ extension SQLiteCentralStore {
             let rows = try Row.fetchAll(
                 db, sql: """
                     SELECT d.*, e.type AS event_type, e.payload, w.url, w.secret FROM webhook_deliveries d
-                    JOIN webhook_events e ON e.id = d.event_id JOIN webhook_endpoints w ON w.id = d.endpoint_id
+                    JOIN webhook_events e ON e.id = d.event_id JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.enabled
                     WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?
                     """,
                 arguments: [Milliseconds.from(now), limit])
@@ -325,7 +345,10 @@ extension SQLiteCentralStore {
     public func redeliverWebhook(id: String, actor: AdminOperator, now: Date) async throws -> WebhookDelivery? {
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ?",
+                sql: """
+                    UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?
+                    WHERE id = ? AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)
+                    """,
                 arguments: [Milliseconds.from(now), id])
             guard db.changesCount > 0 else { return nil }
             try Self.appendAudit(db, action: "webhook.redeliver", licenseID: nil, detail: id, actor: actor, now: now)

@@ -356,6 +356,7 @@ enum SQLiteMigrations {
                     operator_name TEXT NOT NULL,
                     role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
                     shared_token INTEGER NOT NULL,
+                    shared_token_tag TEXT,
                     created_at INTEGER NOT NULL,
                     last_seen_at INTEGER NOT NULL
                 ) WITHOUT ROWID;
