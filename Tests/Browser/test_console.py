@@ -607,10 +607,33 @@ class MinutesRequests(ConsoleTestCase):
         self.wait_for(lambda d: self.by_id("more-status", d).get_attribute("data-status") == "approved", "approved on the edge page", driver=customer)
         self.assertIn("Approved, enjoy the demo.", self.by_id("more-status", customer).text)
         self.wait_for(lambda d: float(self.by_id("minutes-remaining", d).get_attribute("data-seconds") or 0) >= 30 * 60, "30 more minutes on the edge page", driver=customer)
+        self.wait_for(lambda d: self.by_id("alert", d).get_attribute("hidden") is not None, "the exhausted message to go", driver=customer)
         screenshot(customer, "edge-minutes-request-approved", directory=CONSOLE_SCREENSHOTS)
         self.assertEqual(self.license(license_id)["limit_ms"], 6_000 + 30 * 60_000)
         credits = [e for e in self.ledger(license_id) if e["kind"] == "credit"]
         self.assertEqual([e["amount_ms"] for e in credits][-1:], [30 * 60_000])
+
+        # A second request, declined: the page says so, with the operator's answer, and the
+        # minutes stay.
+        self.by_id("more-open", customer).click()
+        minutes = self.by_id("more-minutes", customer)
+        minutes.clear()
+        minutes.send_keys("500")
+        self.by_id("more-send", customer).click()
+        self.wait_for(lambda d: self.by_id("more-status", d).get_attribute("data-status") == "pending", "the second request pending", driver=customer)
+        self.go("requests", "#requests-table tr[data-status=pending]")
+        self.click("#requests-table tr[data-status=pending] button[data-decline]")
+        self.wait_for(lambda _: self.by_id("decision-dialog").get_attribute("open") is not None, "the decline dialog")
+        self.assertFalse(self.by_id("approve-minutes-field").is_displayed(), "declining asks for no minutes")
+        self.by_id("decision-answer").send_keys("Not this month.")
+        self.by_id("decision-confirm").click()
+        self.wait_for(lambda d: self.by_id("more-status", d).get_attribute("data-status") == "declined", "declined on the edge page", driver=customer)
+        self.assertIn("Not this month.", self.by_id("more-status", customer).text)
+        screenshot(customer, "edge-minutes-request-declined", directory=CONSOLE_SCREENSHOTS)
+        self.assertEqual(self.license(license_id)["limit_ms"], 6_000 + 30 * 60_000)
+        requests = self.admin("GET", f"/minutes-requests?license_id={license_id}")[1]["requests"]
+        self.assertEqual(sorted((r["status"], r["decided_by"]) for r in requests), [("approved", "admin-token:olga"), ("declined", "admin-token:olga")])
+
         self.assertEqual(edge.start()[0], 202, "the edge streams again")
         self.assertEqual(self.page_errors(operator), [])
 

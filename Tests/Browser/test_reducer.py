@@ -113,6 +113,22 @@ import('/js/reducer.js').then((R) => {
     const missing = run(initial, status({ link: "streaming", session_id: "s", audio: "no_device", audio_message: "cannot open" }));
     check("edge microphone missing", R.edgeMicMissing(missing), true);
     check("not when the browser's is in use", R.edgeMicMissing(run(missing, { type: "mic", active: true, sending: true })), false);
+
+    // A "cannot stream" message goes once the quota says the license can stream again (the
+    // vendor topped up, approved a request, resumed it), and only then.
+    const exhausted = run(initial, { type: "error", code: "minutes_exhausted", message: "" });
+    check("still exhausted", run(exhausted, quota({ seconds_remaining: 0, blocked_by: "minutes_exhausted", can_stream: false })).error?.code, "minutes_exhausted");
+    check("a last fraction of a second is not more minutes",
+      run(exhausted, quota({ seconds_remaining: 0.2, can_stream: true })).error?.code, "minutes_exhausted");
+    check("topped up", run(exhausted, quota({ seconds_remaining: 1800, can_stream: true })).error, null);
+    const suspended = run(initial, { type: "error", code: "license_suspended", message: "" });
+    check("suspended while still blocked", run(suspended, quota({ status: "suspended", blocked_by: "license_suspended", can_stream: false })).error?.code, "license_suspended");
+    check("resumed", run(suspended, quota({ can_stream: true })).error, null);
+    const daily = run(initial, { type: "error", code: "daily_limit_reached", message: "" });
+    check("daily cap still reached", run(daily, quota({ daily_remaining_seconds: 0.1, can_stream: true })).error?.code, "daily_limit_reached");
+    check("a new day", run(daily, quota({ daily_remaining_seconds: 600, can_stream: true })).error, null);
+    const other = run(initial, { type: "error", code: "provider_unavailable", message: "" });
+    check("other messages stay", run(other, quota({ can_stream: true })).error?.code, "provider_unavailable");
   } catch (error) {
     failures.push(`threw: ${error && error.stack || error}`);
   }

@@ -64,6 +64,7 @@ export function reduce(state, message) {
       if (!pushed?.quota) return state;
       return {
         ...state,
+        error: resolvedBy(state.error, pushed.quota) ? null : state.error,
         quota: pushed.quota,
         warning: pushed.warning ?? "none",
         provider: pushed.provider ?? state.provider,
@@ -111,6 +112,19 @@ export function reduce(state, message) {
     default:
       return state;
   }
+}
+
+/** Codes that say the license cannot stream (central's `blocked_by` reasons). */
+const BLOCKED = new Set(["minutes_exhausted", "daily_limit_reached", "sessions_exhausted", "license_suspended",
+  "license_expired", "license_not_started", "license_revoked"]);
+
+/** Whether a quota shows that the "cannot stream" message is over: it can stream again, with at
+ * least a second to spend where the message was about time. */
+function resolvedBy(error, quota) {
+  if (!error || !BLOCKED.has(error.code) || quota.can_stream !== true) return false;
+  if (error.code === "minutes_exhausted") return quota.seconds_remaining >= 1;
+  if (error.code === "daily_limit_reached") return quota.daily_remaining_seconds == null || quota.daily_remaining_seconds >= 1;
+  return true;
 }
 
 function withError(state, code, message) {
