@@ -362,6 +362,59 @@ class Licenses(ConsoleTestCase):
         self.assertEqual(self.page_errors(), [])
 
 
+class LicenseListAndEdit(ConsoleTestCase):
+    def test_search_filters_cursor_pages_and_an_edit(self):
+        ids = []
+        for index in range(55):
+            status, body = self.admin("POST", "/licenses", {"customer_name": f"Paged {index:02d} GmbH", "plan": "trial-basic"})
+            self.assertEqual(status, 201, body)
+            ids.append(body["license"]["id"])
+        self.admin("POST", f"/licenses/{ids[3]}/suspend")
+        self.sign_in()
+        self.go("licenses", "#licenses-table tr[data-license-id]")
+        search = self.by_id("license-search")
+        search.send_keys("Paged", Keys.ENTER)
+        rows = lambda: [r.get_attribute("data-license-id") for r in self.css("#licenses-table tr[data-license-id]")]
+        self.wait_for(lambda _: len(rows()) == 50 and self.by_id("licenses-more").is_displayed(), "the first page of 50")
+        self.assertEqual(rows(), list(reversed(ids))[:50], "newest first")
+        self.by_id("licenses-more").click()
+        self.wait_for(lambda _: len(rows()) == 55, "the next page")
+        self.assertEqual(rows(), list(reversed(ids)))
+        self.assertFalse(self.by_id("licenses-more").is_displayed(), "no more pages")
+        Select(self.by_id("license-status-filter")).select_by_value("suspended")
+        self.wait_for(lambda _: rows() == [ids[3]], "only the suspended one")
+        self.shot("licenses")
+
+        # Edit: a new name, no email, a daily cap; an invalid value is refused and changes nothing.
+        self.go(f"license/{ids[7]}", "#license-edit-box")
+        self.driver.find_element(By.CSS_SELECTOR, "#license-edit-box summary").click()
+        name = self.by_id("edit-customer")
+        name.clear()
+        name.send_keys("Renamed AG")
+        daily = self.by_id("edit-daily")
+        daily.clear()
+        daily.send_keys("10")
+        self.by_id("edit-submit").click()
+        self.wait_for(lambda _: self.license(ids[7])["customer_name"] == "Renamed AG", "the new name")
+        edited = self.license(ids[7])
+        self.assertEqual(edited["daily_cap_ms"], 600_000)
+        self.assertEqual(edited["max_concurrent"], 1, "fields left alone stay")
+        self.wait_for(lambda _: self.css("#license-edit-box") and self.css("#view h1") and "Renamed AG" in self.css("#view h1")[0].text, "the page to show it")
+        if self.by_id("license-edit-box").get_attribute("open") is None:
+            self.driver.find_element(By.CSS_SELECTOR, "#license-edit-box summary").click()
+        devices = self.by_id("edit-devices")
+        devices.clear()
+        devices.send_keys("-3")
+        self.by_id("edit-submit").click()
+        # The form's own check refuses it before anything is sent.
+        self.wait_for(lambda d: d.execute_script("return !document.getElementById('edit-devices').checkValidity()"), "the field marked invalid")
+        time.sleep(0.5)
+        self.assertEqual(self.license(ids[7])["max_devices"], edited["max_devices"])
+        audit = [e["action"] for e in self.admin("GET", f"/audit?license_id={ids[7]}")[1]["entries"]]
+        self.assertEqual(audit.count("license.update"), 1)
+        self.assertEqual(self.page_errors(), [])
+
+
 class LiveSessions(ConsoleTestCase):
     def test_a_real_edge_session_appears_live_and_the_console_ends_it(self):
         license_id = self.central.create_license_record(name="Live AG", minutes=30)["license"]["id"]
