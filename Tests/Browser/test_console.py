@@ -842,6 +842,23 @@ class Keyboard(ConsoleTestCase):
         self.assertEqual(self.page_errors(), [])
 
 
+class IdleSignOut(ConsoleTestCase):
+    @classmethod
+    def central_environment(cls) -> dict:
+        return {"CONSOLE_IDLE_MINUTES": "1"}
+
+    def test_an_unattended_console_signs_itself_out_although_its_pages_keep_polling(self):
+        driver = self.sign_in()
+        # The live sessions page asks central every 2 s: the server alone would never see it idle.
+        self.go("sessions", "#sessions-table")
+        cookie = driver.get_cookie("central_console")["value"]
+        self.wait_for(lambda _: self.by_id("signin-token").is_displayed(), "the idle sign-out", timeout=100)
+        self.assertIn("without activity", self.by_id("signin-error").text + self.by_id("status").text + driver.find_element(By.TAG_NAME, "body").text)
+        status, body = http(f"{self.central.url}/v1/console/session", headers={"Cookie": f"central_console={cookie}"})
+        self.assertEqual(status, 401, body)
+        self.assertEqual(self.page_errors(), [])
+
+
 class LanguagesAndNarrowScreens(ConsoleTestCase):
     def test_every_page_in_english_and_chinese_at_360_px(self):
         record = self.central.create_license_record(name="窄屏 Narrow Ltd", minutes=45)
