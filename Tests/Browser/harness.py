@@ -32,8 +32,9 @@ ADMIN_TOKEN = "browser-test-admin-token-0123456789abcdef"
 
 def clear_old_failure_screenshots():
     """Failure screenshots describe the last run only."""
-    for old in SCREENSHOTS.glob("failed-*.png"):
-        old.unlink(missing_ok=True)
+    for directory in (SCREENSHOTS, CONSOLE_SCREENSHOTS):
+        for old in directory.glob("failed-*.png"):
+            old.unlink(missing_ok=True)
 
 
 clear_old_failure_screenshots()
