@@ -124,6 +124,10 @@ import('/js/reducer.js').then((R) => {
     const suspended = run(initial, { type: "error", code: "license_suspended", message: "" });
     check("suspended while still blocked", run(suspended, quota({ status: "suspended", blocked_by: "license_suspended", can_stream: false })).error?.code, "license_suspended");
     check("resumed", run(suspended, quota({ can_stream: true })).error, null);
+    check("not while the status says otherwise", run(suspended, quota({ status: "suspended", can_stream: true })).error?.code, "license_suspended");
+    const noSessions = run(initial, { type: "error", code: "sessions_exhausted", message: "" });
+    check("sessions still used up", run(noSessions, quota({ sessions_remaining: 0, can_stream: true })).error?.code, "sessions_exhausted");
+    check("more sessions", run(noSessions, quota({ sessions_remaining: 5, can_stream: true })).error, null);
     const daily = run(initial, { type: "error", code: "daily_limit_reached", message: "" });
     check("daily cap still reached", run(daily, quota({ daily_remaining_seconds: 0.1, can_stream: true })).error?.code, "daily_limit_reached");
     check("a new day", run(daily, quota({ daily_remaining_seconds: 600, can_stream: true })).error, null);

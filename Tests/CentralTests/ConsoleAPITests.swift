@@ -185,6 +185,19 @@ import Testing
         }
     }
 
+    /// Names may hold `@`; the console sends them percent-encoded, as any client should.
+    @Test func anOperatorWithAnAtSignIsDisabledThroughItsEncodedName() async throws {
+        let fixture = try CentralFixture()
+        try await fixture.withLiveServer { central in
+            let made = try await central.admin(.post, "/v1/admin/operators", body: #"{"name":"maria@example.com","role":"viewer"}"#)
+            #expect(made.status == .created, "\(made.text)")
+            let disabled = try await central.admin(.delete, "/v1/admin/operators/maria%40example.com")
+            #expect(disabled.status == .noContent, "\(disabled.text)")
+            #expect(try await fixture.store.operators().first?.disabledAt != nil)
+            #expect(try await central.admin(.delete, "/v1/admin/operators/..").status != .noContent)
+        }
+    }
+
     /// Login CSRF: another site's form cannot sign the operator's browser in as someone else.
     @Test func signInTakesOnlyJSONFromThisServersPages() async throws {
         let fixture = try CentralFixture()

@@ -42,7 +42,7 @@ import Testing
 
     @Test func operatorNamesAreShortPlainAndCannotPoseAsTheSharedToken() {
         for name in ["alice", "bob.smith", "ops-1", "maria@example.com"] { #expect(OperatorAccount.isValidName(name), "\(name)") }
-        for name in ["", "admin-api", "admin-token", "cli:root", "a b", "名字", "x\u{202E}y", String(repeating: "a", count: 65)] {
+        for name in ["", ".", "..", "...", "admin-api", "admin-token", "cli:root", "a b", "名字", "x\u{202E}y", String(repeating: "a", count: 65)] {
             #expect(!OperatorAccount.isValidName(name), "\(name)")
         }
         let token = OperatorAccount.generateToken()

@@ -36,7 +36,7 @@ public struct ConsoleSessionBook: Sendable {
         let hash = ConsoleSessionPolicy.tokenHash(cookie: cookie)
         let stored = ConsoleSession(
             tokenHash: hash, signedIn: signedIn, createdAt: now, lastSeenAt: now,
-            sharedTokenTag: signedIn.sharedToken ? sharedTokenTag(hash) : nil)
+            sharedTokenTag: signedIn.sharedToken ? sharedTokenTag(cookie) : nil)
         guard try await store.insertConsoleSession(
             stored, capacity: policy.capacity, perOperator: policy.perOperator, idleBefore: policy.idleCutoff(now: now),
             createdBefore: policy.ageCutoff(now: now))
@@ -48,11 +48,14 @@ public struct ConsoleSessionBook: Sendable {
     public func session(cookie: String, now: Date) async throws -> Session? {
         let hash = ConsoleSessionPolicy.tokenHash(cookie: cookie)
         guard var stored = try await store.consoleSession(tokenHash: hash) else { return nil }
-        // A shared-token session from before the admin token was rotated has ended.
+        // A shared-token session from before the admin token was rotated is refused, not deleted:
+        // during a rolling rotation an instance still on the other token must not end it for
+        // the rest (the idle and age trims remove it later).
         let tokenStillValid = !stored.signedIn.sharedToken || stored.sharedTokenTag.map {
-            SecretComparison.equal($0, digest: Array(SHA256.hash(data: Data(sharedTokenTag(hash).utf8))))
+            SecretComparison.equal($0, digest: Array(SHA256.hash(data: Data(sharedTokenTag(cookie).utf8))))
         } == true
-        guard tokenStillValid, policy.isLive(stored, now: now) else {
+        guard tokenStillValid else { return nil }
+        guard policy.isLive(stored, now: now) else {
             try await store.deleteConsoleSession(tokenHash: hash)
             return nil
         }
@@ -67,8 +70,8 @@ public struct ConsoleSessionBook: Sendable {
         try await store.deleteConsoleSession(tokenHash: ConsoleSessionPolicy.tokenHash(cookie: cookie))
     }
 
-    private func sharedTokenTag(_ tokenHash: String) -> String {
-        ConsoleSessionPolicy.sharedTokenTag(adminTokenDigest: adminTokenDigest, tokenHash: tokenHash)
+    private func sharedTokenTag(_ cookie: String) -> String {
+        ConsoleSessionPolicy.sharedTokenTag(adminTokenDigest: adminTokenDigest, cookie: cookie)
     }
 
     private static func session(_ stored: ConsoleSession, cookie: String) -> Session {

@@ -44,11 +44,12 @@ public struct ConsoleSessionPolicy: Sendable, Equatable {
     /// What the store keys a session by: the cookie itself is never stored.
     public static func tokenHash(cookie: String) -> String { LicenseKey.hash(cookie) }
 
-    /// Ties a shared-token session to the admin token it signed in with (keyed by the token's
-    /// digest, salted by the session): once ADMIN_TOKEN is rotated, the tag no longer matches.
-    public static func sharedTokenTag(adminTokenDigest: [UInt8], tokenHash: String) -> String {
+    /// Ties a shared-token session to the admin token it signed in with: once ADMIN_TOKEN is
+    /// rotated, the tag no longer matches. Computed over the cookie, which is never stored, so a
+    /// copy of the database gives nothing to test guesses of the admin token against.
+    public static func sharedTokenTag(adminTokenDigest: [UInt8], cookie: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("central-console-shared:\(tokenHash)".utf8), using: SymmetricKey(data: adminTokenDigest))
+            for: Data("central-console-shared:\(cookie)".utf8), using: SymmetricKey(data: adminTokenDigest))
         return mac.map { String(format: "%02x", $0) }.joined()
     }
 

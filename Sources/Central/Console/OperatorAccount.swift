@@ -30,6 +30,8 @@ public struct OperatorAccount: Codable, Sendable, Equatable {
             && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".-_@".unicodeScalars.contains($0)) }
             // The shared admin token acts under these; a named operator cannot pose as it.
             && !["admin-token", "admin-api"].contains(name) && !name.hasPrefix("cli:")
+            // `.` and `..` cannot be a path segment (`DELETE /v1/admin/operators/..`).
+            && !name.allSatisfy { $0 == "." }
     }
 
     /// `op_` and 32 random bytes in hex: guessing is hopeless, and a leak scan recognises it.

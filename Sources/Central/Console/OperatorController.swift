@@ -48,7 +48,9 @@ struct OperatorController {
     }
 
     @Sendable func disable(_ request: Request, context: CentralRequestContext) async throws -> Response {
-        let name = try context.parameters.require("name")
+        // The router hands over the segment as sent: the console percent-encodes names (`@`).
+        let raw = try context.parameters.require("name")
+        let name = raw.removingPercentEncoding ?? raw
         guard try await services.store.disableOperator(name: name, actor: services.actor(request, context), now: services.clock.now())
         else { throw APIError(.notFound, .notFound, "No active operator '\(name)'.") }
         // Their open console sessions ended in the same transaction, on every instance.

@@ -121,9 +121,10 @@ const BLOCKED = new Set(["minutes_exhausted", "daily_limit_reached", "sessions_e
 /** Whether a quota shows that the "cannot stream" message is over: it can stream again, with at
  * least a second to spend where the message was about time. */
 function resolvedBy(error, quota) {
-  if (!error || !BLOCKED.has(error.code) || quota.can_stream !== true) return false;
+  if (!error || !BLOCKED.has(error.code) || quota.can_stream !== true || quota.status !== "active") return false;
   if (error.code === "minutes_exhausted") return quota.seconds_remaining >= 1;
   if (error.code === "daily_limit_reached") return quota.daily_remaining_seconds == null || quota.daily_remaining_seconds >= 1;
+  if (error.code === "sessions_exhausted") return quota.sessions_remaining == null || quota.sessions_remaining >= 1;
   return true;
 }
 
