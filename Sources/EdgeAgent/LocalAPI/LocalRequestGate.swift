@@ -27,17 +27,9 @@ struct LocalRequestGate: RouterMiddleware {
         guard LocalRequestPath.isCanonical(path) else {
             return LocalAPI.error(.badRequest, .invalidPath, "Use the path exactly as documented: no empty, '.' or '..' segments, no percent-encoding, no trailing '/'.")
         }
-        if !reads, !Self.isJSON(request.headers[values: .contentType]) {
+        if !reads, !JSONContentType.accepts(request.headers[values: .contentType]) {
             return LocalAPI.error(.unsupportedMediaType, .unsupportedMediaType, "Send the request with Content-Type: application/json.")
         }
         return try await next(request, context)
-    }
-
-    /// Exactly one Content-Type, whose media type is `application/json` (parameters such as
-    /// `charset` allowed; media types are case-insensitive).
-    static func isJSON(_ values: [String]) -> Bool {
-        guard values.count == 1, let value = values.first else { return false }
-        let mediaType = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
     }
 }
