@@ -40,6 +40,18 @@ import Testing
         }
     }
 
+    @Test func webhookURLsAndChosenSecretsArePlain() {
+        #expect(WebhookEndpoint.validURL("https://hooks.example.com/central?x=1"))
+        for url in ["ftp://example.com/", "https://user:pw@example.com/", "https://exa mple.com/", "https:///x", "http://ex\u{7F}.com/"] {
+            #expect(!WebhookEndpoint.validURL(url), "\(url)")
+        }
+        #expect(WebhookEndpoint.validSecret("whsec_0123456789abcdef"))
+        #expect(WebhookEndpoint.validSecret(WebhookEndpoint.newSecret()))
+        for secret in ["short-secret", "sixteen chars ok", "sixteen\tchars-ok", "geheimnis-schlüssel", "sealed:v1:0123456789abcdef"] {
+            #expect(!WebhookEndpoint.validSecret(secret), "\(secret)")
+        }
+    }
+
     @Test func operatorNamesAreShortPlainAndCannotPoseAsTheSharedToken() {
         for name in ["alice", "bob.smith", "ops-1", "maria@example.com"] { #expect(OperatorAccount.isValidName(name), "\(name)") }
         for name in ["", ".", "..", "...", "admin-api", "admin-token", "cli:root", "a b", "名字", "x\u{202E}y", String(repeating: "a", count: 65)] {

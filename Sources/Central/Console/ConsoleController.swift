@@ -57,8 +57,7 @@ struct ConsoleController {
     @Sendable func signIn(_ request: Request, context: CentralRequestContext) async throws -> Response {
         // Login CSRF: another site's form could post a token of the attacker's choosing and sign
         // the operator's browser in as them. A form cannot send JSON, nor this server's Origin.
-        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard type == "application/json" else {
+        guard JSONContentType.accepts(request.headers[values: .contentType]) else {
             throw APIError(.unsupportedMediaType, .unsupportedMediaType, "Send the sign-in with Content-Type: application/json.")
         }
         try AdminAuthenticator.checkOrigin(request)

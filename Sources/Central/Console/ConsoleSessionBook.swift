@@ -12,8 +12,6 @@ public struct ConsoleSessionBook: Sendable {
     public struct Session: Sendable, Equatable {
         public var signedIn: AuthenticatedOperator
         public var csrfToken: String
-        public var createdAt: Date
-        public var lastSeenAt: Date
     }
 
     public static let cookieName = "central_console"
@@ -47,7 +45,7 @@ public struct ConsoleSessionBook: Sendable {
     /// The live session behind a cookie, marked as used now; nil (and forgotten) once it lapsed.
     public func session(cookie: String, now: Date) async throws -> Session? {
         let hash = ConsoleSessionPolicy.tokenHash(cookie: cookie)
-        guard var stored = try await store.consoleSession(tokenHash: hash) else { return nil }
+        guard let stored = try await store.consoleSession(tokenHash: hash) else { return nil }
         // A shared-token session from before the admin token was rotated is refused, not deleted:
         // during a rolling rotation an instance still on the other token must not end it for
         // the rest (the idle and age trims remove it later).
@@ -59,10 +57,7 @@ public struct ConsoleSessionBook: Sendable {
             try await store.deleteConsoleSession(tokenHash: hash)
             return nil
         }
-        if policy.needsTouch(stored, now: now) {
-            try await store.touchConsoleSession(tokenHash: hash, at: now)
-            stored.lastSeenAt = now
-        }
+        if policy.needsTouch(stored, now: now) { try await store.touchConsoleSession(tokenHash: hash, at: now) }
         return Self.session(stored, cookie: cookie)
     }
 
@@ -75,8 +70,6 @@ public struct ConsoleSessionBook: Sendable {
     }
 
     private static func session(_ stored: ConsoleSession, cookie: String) -> Session {
-        Session(
-            signedIn: stored.signedIn, csrfToken: ConsoleSessionPolicy.csrfToken(cookie: cookie), createdAt: stored.createdAt,
-            lastSeenAt: stored.lastSeenAt)
+        Session(signedIn: stored.signedIn, csrfToken: ConsoleSessionPolicy.csrfToken(cookie: cookie))
     }
 }

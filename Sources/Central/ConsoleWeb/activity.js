@@ -8,7 +8,7 @@ import {
   h, tx, clear, dataTable, field, selectEl, when, seconds, unit, num, code, decisionDialog, status, toast,
 } from "./dom.js";
 import {
-  report, actionButton, pageHeading, section, licenseLink, statusWord, customerOf, loadCustomers,
+  report, actionButton, pageHeading, section, licenseLink, statusWord, customerOf, showWhenNamed,
   sessionColumns, daysAgo, dayList,
 } from "./common.js";
 import { barChart } from "./chart.js";
@@ -42,8 +42,7 @@ export async function renderSessions(view, ctx) {
       if (!ctx.alive()) return;
       latest = body.sessions || [];
       show();
-      const unknown = latest.map((s) => s.license_id).filter((id) => customerOf(id) === undefined);
-      if (unknown.length) loadCustomers(unknown).then(() => { if (ctx.alive()) show(); });
+      showWhenNamed(latest.map((s) => s.license_id), ctx, show);
     } catch (error) {
       report(error);
     }
@@ -271,8 +270,7 @@ export async function renderRequests(view, ctx) {
       if (!ctx.alive()) return;
       latest = body.requests || [];
       show();
-      const unknown = latest.map((r) => r.license_id).filter((id) => customerOf(id) === undefined);
-      if (unknown.length) loadCustomers(unknown).then(() => { if (ctx.alive()) show(); });
+      showWhenNamed(latest.map((r) => r.license_id), ctx, show);
     } catch (error) {
       report(error);
     }

@@ -62,7 +62,7 @@ export function rememberCustomers(licenses) {
 export const customerOf = (id) => customers.get(id);
 
 /** Fetches the names of licenses not seen yet (once each); resolves when they are known. */
-export async function loadCustomers(ids) {
+async function loadCustomers(ids) {
   const wanted = [...new Set(ids)].filter((id) => id && !customers.has(id));
   await Promise.all(wanted.map((id) => {
     if (!pending.has(id)) {
@@ -77,6 +77,12 @@ export async function loadCustomers(ids) {
     }
     return pending.get(id);
   }));
+}
+
+/** Rows already shown name some licenses whose customer is not known yet: fetch those names,
+ * then show the rows again (if the page is still the one that asked). */
+export function showWhenNamed(ids, ctx, show) {
+  if (ids.some((id) => customerOf(id) === undefined)) loadCustomers(ids).then(() => { if (ctx.alive()) show(); });
 }
 
 // ---- live sessions (the sessions page and a license's page) ---------------------------------

@@ -270,6 +270,14 @@ export async function amountDialog(opts) {
   return Number(input.value);
 }
 
+/** Keeps a dialog open on a bad value: says why next to the field and focuses it. */
+function refuseField(input, error, messageKey) {
+  setText(error, messageKey);
+  error.hidden = false;
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
+}
+
 /** Validates #action-amount before the dialog closes with "ok". */
 export function wireAmountDialog() {
   const dialog = byId("action-dialog");
@@ -282,10 +290,7 @@ export function wireAmountDialog() {
     const ok = input.value.trim() !== "" && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value))
       && (!input.max || value <= Number(input.max));
     if (!ok) {
-      setText(error, integer ? "dialog.needWhole" : "dialog.needPositive");
-      error.hidden = false;
-      input.setAttribute("aria-invalid", "true");
-      input.focus();
+      refuseField(input, error, integer ? "dialog.needWhole" : "dialog.needPositive");
       return;
     }
     input.removeAttribute("aria-invalid");
@@ -333,10 +338,7 @@ export function wireDecisionDialog() {
     if (dialog.dataset.approve === "1") {
       const value = Number(minutesInput.value);
       if (minutesInput.value.trim() === "" || !Number.isFinite(value) || value <= 0) {
-        setText(error, "dialog.needPositive");
-        error.hidden = false;
-        minutesInput.setAttribute("aria-invalid", "true");
-        minutesInput.focus();
+        refuseField(minutesInput, error, "dialog.needPositive");
         return;
       }
       minutesInput.removeAttribute("aria-invalid");

@@ -84,9 +84,7 @@ struct WebhookController {
         }
         let events = try Self.events(body, required: true) ?? []
         let secret = try body.string("secret", maxLength: 200) ?? WebhookEndpoint.newSecret()
-        guard secret.count >= 16, secret.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }),
-              !WebhookSecretSeal.isSealed(secret)
-        else {
+        guard WebhookEndpoint.validSecret(secret) else {
             throw RequestValidationError(
                 .invalidValue, field: "secret", "A webhook secret has at least 16 printable ASCII characters without spaces.")
         }

@@ -37,7 +37,18 @@ public struct WebhookEndpoint: Sendable, Equatable {
               let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty, url.user == nil, url.password == nil
         else { return false }
-        return text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
+        return isVisibleASCII(text)
+    }
+
+    /// A secret someone chose: at least 16 visible ASCII characters (it goes into an HMAC key
+    /// on both sides, so nothing a receiver could encode differently), never one that looks
+    /// like a sealed secret.
+    static func validSecret(_ text: String) -> Bool {
+        text.count >= 16 && isVisibleASCII(text) && !WebhookSecretSeal.isSealed(text)
+    }
+
+    private static func isVisibleASCII(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
     }
 }
 
