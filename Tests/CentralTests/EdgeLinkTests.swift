@@ -58,6 +58,33 @@ import Testing
         }
     }
 
+    /// The capture may hand over a few more packets between the user's Stop and central's
+    /// `stopped`: they are not sent, not counted, so the edge's count stays the one its `stop`
+    /// told central, which is what was billed.
+    @Test func packetsAfterStopAreNeitherSentNorCounted() async throws {
+        let fixture = try CentralFixture(realTime: true)
+        let (key, id) = try await fixture.createLicense()
+        try await fixture.withLiveServer { central in
+            let (link, events, pump) = try Self.link(port: central.port, key: key)
+            try await link.open(sourceLanguage: "zh", targetLanguage: "en", codec: CodecParameters())
+            await eventually { events.startedCount == 1 }
+            let packets = try Self.packets(60)
+            for (index, packet) in packets.prefix(50).enumerated() {
+                await link.send(packet: packet, captureTimeMicroseconds: UInt64(index) * 20_000)
+            }
+            await link.stop()
+            for (index, packet) in packets.suffix(10).enumerated() {
+                await link.send(packet: packet, captureTimeMicroseconds: UInt64(50 + index) * 20_000)
+            }
+            #expect(await link.sentMilliseconds == 1_000)
+            await eventually { events.stopped != nil }
+            #expect(events.stopped?.billedMs == 1_000)
+            #expect(try await fixture.store.license(id: id)?.usedMs == 1_000)
+            #expect(await link.sentMilliseconds == 1_000)
+            pump.cancel()
+        }
+    }
+
     @Test func aDroppedConnectionResumesWithoutLossOrASecondSession() async throws {
         let fixture = try CentralFixture(realTime: true)
         let (key, id) = try await fixture.createLicense()

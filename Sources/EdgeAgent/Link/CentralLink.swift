@@ -72,10 +72,14 @@ public actor CentralLink {
     /// Audio handed to the link in this session, in milliseconds.
     public var sentMilliseconds: Int64 { sentMicroseconds / 1000 }
     private var sentMicroseconds: Int64 = 0
+    /// Set by `stop()`: packets the capture still hands over until `stopped` arrives are neither
+    /// sent nor counted, so `sentMilliseconds` stays what the `stop` told central (and was billed).
+    private var stopRequested = false
 
     /// Admits and opens a new session. Throws central's refusal (with its code) when refused.
     public func open(sourceLanguage: String, targetLanguage: String?, codec: CodecParameters) async throws(CentralClient.Refusal) {
         start = StartMessage(sourceLanguage: sourceLanguage, targetLanguage: targetLanguage, codec: codec)
+        stopRequested = false
         sessionID = nil
         nextSequence = 0
         replay.removeAll()
@@ -93,7 +97,7 @@ public actor CentralLink {
 
     /// Queues one encoded 20 ms packet; it is kept until central acknowledges it.
     public func send(packet: [UInt8], captureTimeMicroseconds: UInt64) {
-        guard start != nil, !isStopped else { return }
+        guard start != nil, !isStopped, !stopRequested else { return }
         guard let frame = try? AudioFrame(sequence: nextSequence, captureTimeMicroseconds: captureTimeMicroseconds, packet: packet) else {
             return
         }
@@ -107,6 +111,7 @@ public actor CentralLink {
 
     /// Asks central to finish; the link ends when `stopped` arrives (or the connection drops).
     public func stop() {
+        stopRequested = true
         if case .streaming = state {
             write(.text(ControlMessage.stop(StopMessage(sentMs: sentMilliseconds)).encodedText()))
         } else {
