@@ -231,6 +231,10 @@ async function signIn(event) {
 }
 
 async function signOut(reasonKey) {
+  // Stop this page's refreshing first: a refresh answered 401 after the sign-out must not
+  // replace why the console signed out.
+  signedIn = false;
+  leavePage();
   try {
     await api("DELETE", "/v1/console/session");
   } catch (error) {
@@ -279,7 +283,9 @@ function start() {
   });
   wireAmountDialog();
   wireDecisionDialog();
-  whenSignedOut((error) => showSignIn(t("signin.expired"), error.code));
+  whenSignedOut((error) => {
+    if (signedIn) showSignIn(t("signin.expired"), error.code);
+  });
   window.addEventListener("hashchange", () => route(true));
 
   api("GET", "/v1/console/session")
